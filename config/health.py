@@ -1,0 +1,128 @@
+"""/health: database, Redis, CJ reachability and queue status, each with its latency.
+
+200 when the database and Redis answer (`ok`, or `degraded` when CJ or the workers are missing);
+503 when the database or Redis is down. Every check runs in a thread with a deadline, so the
+answer comes within about 2 seconds even when a dependency hangs.
+"""
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+import redis
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+from rq import Worker
+from rq.registry import FailedJobRegistry
+
+from config.queues import QUEUE_NAMES, get_queue
+
+DEADLINE_SECONDS = 1.8
+CRITICAL = ("database", "redis")
+_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
+
+
+def _check_database() -> dict[str, Any]:
+    connection = connections["default"]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    finally:
+        connection.close()
+    return {}
+
+
+def _redis_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+
+
+def _check_redis() -> dict[str, Any]:
+    _redis_client().ping()
+    return {}
+
+
+def _check_cj() -> dict[str, Any]:
+    """Reachability of CJ_API_BASE (any HTTP answer), remembered for CJ_HEALTH_CACHE_SECONDS."""
+    cache_key = "health:cj"
+    remembered = cache.get(cache_key)
+    if remembered is None:
+        try:
+            response = requests.get(settings.CJ_API_BASE, timeout=(1, 1))
+            remembered = {"reachable": True, "http_status": response.status_code}
+        except requests.RequestException as error:
+            remembered = {"reachable": False, "error": type(error).__name__}
+        cache.set(cache_key, remembered, settings.CJ_HEALTH_CACHE_SECONDS)
+    if not remembered["reachable"]:
+        raise ConnectionError(f"CJ unreachable at {settings.CJ_API_BASE}: {remembered['error']}")
+    return {"http_status": remembered["http_status"]}
+
+
+def _check_queues() -> dict[str, Any]:
+    queues = {}
+    for name in QUEUE_NAMES:
+        queue = get_queue(name)
+        queues[name] = {
+            "queued": queue.count,
+            "failed": FailedJobRegistry(queue=queue).count,
+            "workers": Worker.count(queue=queue),
+        }
+    without_workers = [name for name, stats in queues.items() if not stats["workers"]]
+    if without_workers:
+        raise _Degraded(queues, f"no worker listening on {', '.join(without_workers)}")
+    return {"queues": queues}
+
+
+class _Degraded(Exception):
+    def __init__(self, details: dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "database": _check_database,
+    "redis": _check_redis,
+    "cj": _check_cj,
+    "queues": _check_queues,
+}
+
+
+def _timed(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result: dict[str, Any] = {"status": "ok", **check()}
+    except _Degraded as degraded:
+        result = {"status": "error", "error": str(degraded), "queues": degraded.details}
+    except Exception as error:
+        result = {"status": "error", "error": f"{type(error).__name__}: {error}"[:300]}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return result
+
+
+def collect_health() -> tuple[str, dict[str, Any]]:
+    """Run every check in parallel under one deadline; return (overall status, components)."""
+    futures = {name: _executor.submit(_timed, check) for name, check in CHECKS.items()}
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    components: dict[str, Any] = {}
+    for name, future in futures.items():
+        try:
+            components[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            components[name] = {"status": "error", "error": "timed out", "latency_ms": DEADLINE_SECONDS * 1000}
+    if any(components[name]["status"] != "ok" for name in CRITICAL):
+        return "down", components
+    if any(component["status"] != "ok" for component in components.values()):
+        return "degraded", components
+    return "ok", components
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    status, components = collect_health()
+    return JsonResponse({"status": status, "components": components}, status=503 if status == "down" else 200)

@@ -1,0 +1,114 @@
+"""The four queues, how work is enqueued, and the worker class that runs it.
+
+Queues (names kept from the original system): `sync-products`, `create-order`,
+`process-webhook`, `update-stock`. Jobs take ids, re-read their rows and are idempotent.
+Transient failures raise and are retried by RQ with backoff (`default_retry`); permanent failures
+are recorded on the row by the job itself. A job that exhausts its retries stays in the queue's
+failed-job registry: the dead-letter queue, requeueable from the admin (django-rq dashboard).
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import django_rq
+import redis
+from django.conf import settings
+from django.db import connections, transaction
+from rq import Retry
+from rq import Worker as RQWorker
+from rq.job import Job
+from rq.queue import Queue
+
+from config.request_context import current_request_id, set_request_id
+
+SYNC_PRODUCTS = "sync-products"
+CREATE_ORDER = "create-order"
+PROCESS_WEBHOOK = "process-webhook"
+UPDATE_STOCK = "update-stock"
+QUEUE_NAMES = (SYNC_PRODUCTS, CREATE_ORDER, PROCESS_WEBHOOK, UPDATE_STOCK)
+
+jobs_logger = logging.getLogger("jobs")
+performance_logger = logging.getLogger("performance")
+
+
+def default_retry() -> Retry:
+    """Bounded retries with growing delays (RQ_RETRY_INTERVALS), for transient failures."""
+    intervals = list(settings.RQ_RETRY_INTERVALS)
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def get_queue(name: str) -> Queue:
+    return django_rq.get_queue(name)
+
+
+def enqueue(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
+    """Enqueue now and return the job; raises redis.RedisError when Redis is unreachable.
+
+    Use for work that does not depend on uncommitted rows (a sync trigger, a sweep).
+    """
+    kwargs.setdefault("retry", default_retry())
+    meta = {"request_id": current_request_id(), **kwargs.pop("meta", {})}
+    job = get_queue(queue_name).enqueue(func, *args, meta=meta, **kwargs)
+    jobs_logger.info("jobs.enqueued", extra={"queue": queue_name, "job_id": job.id, "func": job.func_name})
+    return job
+
+
+def enqueue_on_commit(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Enqueue once the current transaction commits; never if it rolls back.
+
+    A Redis outage at that moment is logged (`jobs.enqueue_failed`), not raised: the row is
+    committed and the periodic sweeper of its app enqueues it later, so nothing accepted is lost.
+    """
+    request_id = current_request_id()
+
+    def _enqueue() -> None:
+        try:
+            enqueue(queue_name, func, *args, meta={"request_id": request_id}, **kwargs)
+        except redis.RedisError as error:
+            jobs_logger.warning(
+                "jobs.enqueue_failed",
+                extra={"queue": queue_name, "func": getattr(func, "__name__", str(func)), "error": str(error)},
+            )
+
+    transaction.on_commit(_enqueue, robust=True)
+
+
+class Worker(RQWorker):
+    """RQ worker that frees DB connections before forking, carries the enqueuing request's id
+    into the job's log lines, logs each job (`jobs`) and slow ones (`performance`), and notices a
+    killed worker's jobs within a few minutes (short maintenance interval)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", settings.RQ_MAINTENANCE_INTERVAL)
+        super().__init__(*args, **kwargs)
+
+    def fork_work_horse(self, job: Job, queue: Queue) -> None:
+        # A forked horse must not share the parent's PostgreSQL socket.
+        connections.close_all()
+        super().fork_work_horse(job, queue)
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        set_request_id(job.meta.get("request_id") or job.id)
+        fields = {"queue": queue.name, "job_id": job.id, "func": job.func_name, "attempt": _attempt(job)}
+        jobs_logger.info("jobs.started", extra=fields)
+        started = time.perf_counter()
+        try:
+            succeeded = super().perform_job(job, queue)
+        finally:
+            connections.close_all()
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
+        if succeeded:
+            jobs_logger.info("jobs.finished", extra={**fields, "duration_ms": duration_ms})
+        else:
+            jobs_logger.error("jobs.failed", extra={**fields, "duration_ms": duration_ms})
+        if duration_ms > settings.SLOW_JOB_MS:
+            performance_logger.warning("performance.slow_job", extra={**fields, "duration_ms": duration_ms})
+        return succeeded
+
+
+def _attempt(job: Job) -> int:
+    if job.retries_left is None or not job.retry_intervals:
+        return 1
+    return len(job.retry_intervals) - job.retries_left + 1

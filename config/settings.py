@@ -1,0 +1,249 @@
+"""Django settings, read from the environment (and from a `.env` file when present).
+
+Every variable is documented in `.env.example` and the README.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required unless DJANGO_DEBUG=true")
+    SECRET_KEY = "django-insecure-development-only"
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "corsheaders",
+    "django_rq",
+    "django_prometheus",
+    "axes",
+    "config",
+    "integrations",
+    "catalog",
+    "crm",
+    "orders",
+    "webhooks",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/dropship")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Fail fast when PostgreSQL is away: a request answers 503 instead of hanging.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 2
+if env.str("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- Redis: queues on REDIS_URL, caches on REDIS_CACHE_URL (a separate database) ---------------
+def _with_timeouts(url: str) -> str:
+    """Add short connect/read timeouts so a dead Redis fails fast instead of hanging a request."""
+    separator = "&" if "?" in url else "?"
+    return url if "socket_connect_timeout" in url else f"{url}{separator}socket_connect_timeout=1"
+
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="redis://127.0.0.1:6379/1")
+
+
+def _cache(prefix: str, timeout: int) -> dict:
+    return {
+        "BACKEND": "config.cache.MeteredRedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": prefix,
+        "TIMEOUT": timeout,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+
+
+CACHES = {
+    "default": _cache("default", 300),
+    "products": _cache("products", 60 * 60),
+    "prices": _cache("prices", 30 * 60),
+    "freight": _cache("freight", 60 * 60),
+    "sessions": _cache("sessions", 24 * 60 * 60),
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "config.cache"
+
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
+SESSION_COOKIE_AGE = 24 * 60 * 60
+
+# --- Queues (django-rq) -------------------------------------------------------------------------
+QUEUE_TIMEOUTS = {
+    "sync-products": 60 * 60,
+    "create-order": 5 * 60,
+    "process-webhook": 2 * 60,
+    "update-stock": 15 * 60,
+}
+RQ_QUEUES = {
+    name: {"URL": _with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": timeout} for name, timeout in QUEUE_TIMEOUTS.items()
+}
+RQ = {
+    # config.queues enqueues after commit itself, so that a Redis outage at commit time is
+    # logged and swept up later instead of failing a request whose data is already committed.
+    "COMMIT_MODE": "auto",
+    "WORKER_CLASS": "config.queues.Worker",
+}
+# Retry policy for transient job failures: delays in seconds between attempts.
+RQ_RETRY_INTERVALS = env.list("RQ_RETRY_INTERVALS", cast=int, default=[10, 60, 300])
+# How often a worker cleans registries; a killed worker's job is noticed within
+# maintenance interval + job heartbeat TTL (60 s + 90 s here).
+RQ_MAINTENANCE_INTERVAL = env.int("RQ_MAINTENANCE_INTERVAL", default=60)
+RQ_SHOW_ADMIN_LINK = True
+
+# --- API ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON_RATE", default="120/min"),
+        "user": env.str("THROTTLE_USER_RATE", default="1200/min"),
+    },
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dropship back office API",
+    "DESCRIPTION": "Storefront API: catalog, orders, CRM leads, and the CJ webhook receiver.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+
+# --- Security -----------------------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+SECURE_HSTS_SECONDS = 0 if DEBUG else 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- Internationalisation and static files ------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+# --- Logging ------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+SLOW_REQUEST_MS = env.int("SLOW_REQUEST_MS", default=500)
+SLOW_JOB_MS = env.int("SLOW_JOB_MS", default=10_000)
+LOGGING_CONFIG = "config.logging.configure"
+LOGGING = {"level": LOG_LEVEL}
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
+
+# --- CJ Dropshipping ----------------------------------------------------------------------------
+CJ_API_KEY = env.str("CJ_API_KEY", default="")
+CJ_API_BASE = env.str("CJ_API_BASE", default="https://developers.cjdropshipping.com/api2.0/v1/")
+CJ_HEALTH_CACHE_SECONDS = 30

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from config.urls import urlpatterns as project_urlpatterns
+from tests.config import views_for_tests as views
+
+urlpatterns = [
+    path("api/test/echo", views.EchoView.as_view()),
+    path("api/test/boom", views.BoomView.as_view()),
+    path("api/test/throttled", views.ThrottledView.as_view()),
+    path("api/test/enqueue", views.EnqueueView.as_view()),
+    *project_urlpatterns,
+]
+
+handler404 = "config.api_errors.handler404"
+handler500 = "config.api_errors.handler500"
