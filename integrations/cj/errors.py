@@ -1,0 +1,55 @@
+"""One error hierarchy for CJ, classified by CJ's numeric code (CONTRACT §4).
+
+Every error carries `code` (CJ's code, or the HTTP status for transport failures, or None),
+`message`, `request_id` and `endpoint`.
+
+    CJError
+    ├── CJTransientError        network, timeout, HTTP 5xx, 1600000 busy, 1600301 read timeout
+    │   └── CJRateLimitedError  1600200 or HTTP 429 (back off, then retry)
+    ├── CJQuotaExceededError    1600201 or the daily limit; also our own reserve (BudgetExceeded)
+    ├── CJAuthError             1600001-1600008, 1601000 ... (credentials)
+    └── CJPermanentError        parameters, not found, duplicates, balance, logistics ...
+        └── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100
+"""
+
+
+class CJError(Exception):
+    def __init__(
+        self, message: str, *, code: int | None = None, request_id: str | None = None, endpoint: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.endpoint = endpoint
+
+    def __str__(self) -> str:
+        return f"CJ {self.endpoint} failed (code {self.code}, requestId {self.request_id}): {self.message}"
+
+
+class CJTransientError(CJError):
+    """Worth retrying later: the same call may succeed."""
+
+
+class CJRateLimitedError(CJTransientError):
+    """CJ throttled the call (1600200 / HTTP 429)."""
+
+    def __init__(self, *args: object, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class CJQuotaExceededError(CJError):
+    """The day's calls or points are used up (at CJ, or below our configured reserve)."""
+
+
+class CJAuthError(CJError):
+    """The API key or tokens are not accepted."""
+
+
+class CJPermanentError(CJError):
+    """Repeating the same call will fail the same way."""
+
+
+class CJNotFoundError(CJPermanentError):
+    """The product, variant or order does not exist (or is off the shelves)."""
