@@ -53,3 +53,37 @@ class CJPermanentError(CJError):
 
 class CJNotFoundError(CJPermanentError):
     """The product, variant or order does not exist (or is off the shelves)."""
+
+
+TRANSIENT_CODES = frozenset({1600000, 1600100, 1600301})
+RATE_LIMITED_CODES = frozenset({1600200})
+QUOTA_CODES = frozenset({1600201})
+AUTH_CODES = frozenset({1600001, 1600002, 1600003, 1600004, 1600005, 1600006, 1600008, 1600031, 1601000})
+NOT_FOUND_CODES = frozenset({1602000, 1602001, 1602002, 1602003, 1603100})
+# CJ answers the daily call limit with 1600200 and this text; it is a quota, not a per-second throttle.
+DAILY_LIMIT_MARKER = "daily request limit"
+
+
+def classify(
+    *, code: int | None, message: str, endpoint: str, request_id: str | None, http_status: int = 200
+) -> CJError:
+    """The error for a failed CJ answer, by CJ's numeric code (CONTRACT §4), else by HTTP status."""
+    kwargs = {"code": code, "request_id": request_id, "endpoint": endpoint}
+    if http_status == 429:
+        return CJRateLimitedError(message or "HTTP 429 Too Many Requests", **kwargs)
+    if code in RATE_LIMITED_CODES:
+        if DAILY_LIMIT_MARKER in message.lower():
+            return CJQuotaExceededError(message, **kwargs)
+        return CJRateLimitedError(message, **kwargs)
+    if code in QUOTA_CODES:
+        return CJQuotaExceededError(message, **kwargs)
+    if code in TRANSIENT_CODES or http_status >= 500:
+        return CJTransientError(message or f"HTTP {http_status}", **kwargs)
+    if code in AUTH_CODES:
+        return CJAuthError(message, **kwargs)
+    if code in NOT_FOUND_CODES:
+        return CJNotFoundError(message, **kwargs)
+    # getOrderDetail documents "order not found" under the generic parameter code.
+    if code == 1600300 and endpoint.endswith("getOrderDetail") and "not found" in message.lower():
+        return CJNotFoundError(message, **kwargs)
+    return CJPermanentError(message or f"HTTP {http_status}", **kwargs)

@@ -1,0 +1,414 @@
+"""The one place where CJ's JSON (camelCase, strings for numbers, ranges) becomes our types.
+
+Every function takes the decoded `data` of a CJ answer and returns frozen dataclasses from
+`integrations.cj.types`. Parsing is defensive: prices and weights may be numbers, strings or
+ranges ("2.35-2.60", "2.09 -- 7.46"); ids are kept as strings; missing optional fields become None.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from integrations.cj.types import (
+    Category,
+    CreatedOrder,
+    DecimalRange,
+    FreightOption,
+    Inventory,
+    OrderDetail,
+    Product,
+    ProductPage,
+    ProductSummary,
+    TokenPair,
+    TrackInfo,
+    Variant,
+    WarehouseStock,
+)
+
+_RANGE_SEPARATOR = re.compile(r"\s*(?:--|~|-(?=\s*\d))\s*")
+
+
+class ParseError(ValueError):
+    """CJ sent a payload we cannot map (a required field is missing or malformed)."""
+
+
+# --- scalars ------------------------------------------------------------------------------------
+def to_decimal(value: Any) -> Decimal | None:
+    """A money or weight value as Decimal; None for null, "" or something unparseable."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def to_range(value: Any) -> DecimalRange | None:
+    """A price or weight that may be a number, a string or a range string, as a DecimalRange."""
+    if value is None:
+        return None
+    text = str(value if not isinstance(value, float) else repr(value)).strip()
+    if not text:
+        return None
+    parts = [part for part in _RANGE_SEPARATOR.split(text) if part]
+    numbers = [to_decimal(part) for part in parts]
+    if not numbers or any(number is None for number in numbers):
+        return None
+    return DecimalRange(low=min(numbers), high=max(numbers))  # type: ignore[type-var]
+
+
+def to_int(value: Any, default: int = 0) -> int:
+    """An integer CJ may send as a number or a string; `default` when missing."""
+    number = to_decimal(value)
+    return int(number) if number is not None else default
+
+
+def to_str(value: Any) -> str:
+    """An id or text as a string ("" for null); ints stay exact (big ids)."""
+    if value is None:
+        return ""
+    return str(value)
+
+
+def optional_str(value: Any) -> str | None:
+    text = to_str(value).strip()
+    return text or None
+
+
+def to_datetime(value: Any) -> datetime | None:
+    """Epoch milliseconds, ISO-8601 (with offset) or "yyyy-MM-dd HH:mm:ss" (UTC) as an aware datetime."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _json_list(value: Any) -> list[Any]:
+    """CJ sends some lists as JSON strings ("[\"a\",\"b\"]"); accept both forms."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return []
+        return decoded if isinstance(decoded, list) else []
+    return []
+
+
+def _require(data: Mapping[str, Any], key: str) -> Any:
+    value = data.get(key)
+    if value in (None, ""):
+        raise ParseError(f"missing field {key!r}")
+    return value
+
+
+def _split_key(value: Any) -> tuple[str, ...]:
+    text = to_str(value).strip()
+    if not text:
+        return ()
+    listed = _json_list(text)
+    if listed:
+        return tuple(str(item) for item in listed)
+    return tuple(part for part in text.split("-") if part)
+
+
+# --- auth ---------------------------------------------------------------------------------------
+def parse_token_pair(data: Mapping[str, Any], *, open_id: str | None = None) -> TokenPair:
+    """getAccessToken / refreshAccessToken `data` (refresh carries no openId: pass the known one)."""
+    access_expires = to_datetime(_require(data, "accessTokenExpiryDate"))
+    refresh_expires = to_datetime(_require(data, "refreshTokenExpiryDate"))
+    if access_expires is None or refresh_expires is None:
+        raise ParseError("token expiry dates are not dates")
+    return TokenPair(
+        access_token=to_str(_require(data, "accessToken")),
+        access_token_expires_at=access_expires,
+        refresh_token=to_str(_require(data, "refreshToken")),
+        refresh_token_expires_at=refresh_expires,
+        open_id=optional_str(data.get("openId")) or open_id,
+    )
+
+
+# --- products -----------------------------------------------------------------------------------
+def parse_product_page(data: Mapping[str, Any]) -> ProductPage:
+    """`product/listV2` data: {pageSize, pageNumber, totalRecords, totalPages, content:[{productList}]}."""
+    items: list[ProductSummary] = []
+    for block in data.get("content") or ():
+        for item in block.get("productList") or ():
+            items.append(parse_product_summary(item))
+    return ProductPage(
+        products=tuple(items),
+        page=to_int(data.get("pageNumber"), 1),
+        size=to_int(data.get("pageSize"), len(items)),
+        total_records=to_int(data.get("totalRecords")),
+        total_pages=to_int(data.get("totalPages")),
+    )
+
+
+def parse_product_summary(item: Mapping[str, Any]) -> ProductSummary:
+    price = to_range(item.get("sellPrice")) or to_range(item.get("nowPrice"))
+    if price is None:
+        raise ParseError(f"product {item.get('id')!r} has no sellPrice")
+    inventory = item.get("warehouseInventoryNum")
+    return ProductSummary(
+        pid=to_str(_require(item, "id")),
+        name=to_str(item.get("nameEn")),
+        sku=to_str(item.get("sku")),
+        image=to_str(item.get("bigImage")),
+        sell_price=price,
+        category_id=optional_str(item.get("categoryId")),
+        category_name=optional_str(item.get("threeCategoryName")),
+        created_at=to_datetime(item.get("createAt")),
+        warehouse_inventory=to_int(inventory) if inventory is not None else None,
+    )
+
+
+def parse_inventories(rows: Iterable[Mapping[str, Any]] | None) -> tuple[Inventory, ...]:
+    """`inventories[]` of product/query and queryByVid (both key spellings CJ uses)."""
+    return tuple(
+        Inventory(
+            country_code=to_str(row.get("countryCode")),
+            total=to_int(row.get("totalInventory", row.get("totalInventoryNum"))),
+            cj=to_int(row.get("cjInventory", row.get("cjInventoryNum"))),
+            factory=to_int(row.get("factoryInventory", row.get("factoryInventoryNum"))),
+        )
+        for row in rows or ()
+    )
+
+
+def parse_variant(item: Mapping[str, Any]) -> Variant:
+    price = to_range(item.get("variantSellPrice"))
+    if price is None:
+        raise ParseError(f"variant {item.get('vid')!r} has no variantSellPrice")
+    weight = to_range(item.get("variantWeight"))
+    return Variant(
+        vid=to_str(_require(item, "vid")),
+        pid=to_str(item.get("pid")),
+        sku=to_str(item.get("variantSku")),
+        name=to_str(item.get("variantNameEn") or item.get("variantName")),
+        option_values=_split_key(item.get("variantKey")),
+        image=to_str(item.get("variantImage")),
+        sell_price=price.low,
+        weight_grams=weight.high if weight else None,
+        inventories=parse_inventories(item.get("inventories")),
+    )
+
+
+def parse_variants(data: Iterable[Mapping[str, Any]] | None) -> tuple[Variant, ...]:
+    return tuple(parse_variant(item) for item in data or ())
+
+
+def _images(data: Mapping[str, Any]) -> tuple[str, ...]:
+    images: list[str] = []
+    for source in (data.get("productImageSet"), data.get("productImage"), data.get("bigImage")):
+        listed = _json_list(source)
+        candidates = listed if listed else ([source] if isinstance(source, str) and source.strip() else [])
+        for image in candidates:
+            if image and image not in images:
+                images.append(str(image))
+    return tuple(images)
+
+
+def parse_product(data: Mapping[str, Any]) -> Product:
+    """`product/query` data: the product with its variants (and their inventories when asked)."""
+    variants = parse_variants(data.get("variants"))
+    price = to_range(data.get("sellPrice"))
+    if price is None and variants:
+        prices = [variant.sell_price for variant in variants]
+        price = DecimalRange(low=min(prices), high=max(prices))
+    if price is None:
+        raise ParseError(f"product {data.get('pid')!r} has no sellPrice")
+    name = to_str(data.get("productNameEn"))
+    if not name:
+        names = _json_list(data.get("productName"))
+        name = str(names[0]) if names else to_str(data.get("productName"))
+    return Product(
+        pid=to_str(_require(data, "pid")),
+        name=name,
+        sku=to_str(data.get("productSku")),
+        images=_images(data),
+        description=to_str(data.get("description")),
+        category_id=optional_str(data.get("categoryId")),
+        category_name=optional_str(data.get("categoryName")),
+        sell_price=price,
+        weight_grams=to_range(data.get("productWeight")),
+        is_on_sale=to_str(data.get("status", "3")) == "3",
+        option_names=_split_key(data.get("productKeyEn")),
+        variants=variants,
+    )
+
+
+def parse_categories(data: Iterable[Mapping[str, Any]] | None) -> tuple[Category, ...]:
+    """`product/getCategory`: only third-level nodes carry an id; parents become `parent_names`."""
+    categories: list[Category] = []
+    for first in data or ():
+        first_name = to_str(first.get("categoryFirstName"))
+        for second in first.get("categoryFirstList") or ():
+            second_name = to_str(second.get("categorySecondName"))
+            for third in second.get("categorySecondList") or ():
+                categories.append(
+                    Category(
+                        id=to_str(_require(third, "categoryId")),
+                        name=to_str(third.get("categoryName")),
+                        parent_names=(first_name, second_name),
+                    )
+                )
+    return tuple(categories)
+
+
+def _warehouse_stock(vid: str, row: Mapping[str, Any]) -> WarehouseStock:
+    total = row.get("totalInventoryNum", row.get("totalInventory", row.get("storageNum")))
+    return WarehouseStock(
+        vid=vid,
+        country_code=to_str(row.get("countryCode")),
+        area=to_str(row.get("areaEn")),
+        total=to_int(total),
+        cj=to_int(row.get("cjInventoryNum", row.get("cjInventory"))),
+        factory=to_int(row.get("factoryInventoryNum", row.get("factoryInventory"))),
+    )
+
+
+def parse_stock_rows(data: Iterable[Mapping[str, Any]] | None, *, vid: str) -> tuple[WarehouseStock, ...]:
+    """`product/stock/queryByVid`: one row per warehouse."""
+    return tuple(_warehouse_stock(to_str(row.get("vid")) or vid, row) for row in data or ())
+
+
+def parse_stock_by_pid(data: Mapping[str, Any] | None) -> dict[str, tuple[WarehouseStock, ...]]:
+    """`product/stock/getInventoryByPid`: stock rows per vid (area names taken from the pid totals)."""
+    data = data or {}
+    areas = {to_str(row.get("countryCode")): to_str(row.get("areaEn")) for row in data.get("inventories") or ()}
+    result: dict[str, tuple[WarehouseStock, ...]] = {}
+    for entry in data.get("variantInventories") or ():
+        vid = to_str(_require(entry, "vid"))
+        rows = []
+        for row in entry.get("inventory") or ():
+            stock = _warehouse_stock(vid, row)
+            if not stock.area:
+                stock = WarehouseStock(
+                    vid=vid,
+                    country_code=stock.country_code,
+                    area=areas.get(stock.country_code, ""),
+                    total=stock.total,
+                    cj=stock.cj,
+                    factory=stock.factory,
+                )
+            rows.append(stock)
+        result[vid] = tuple(rows)
+    return result
+
+
+# --- logistics ----------------------------------------------------------------------------------
+def parse_freight_options(data: Iterable[Mapping[str, Any]] | None) -> tuple[FreightOption, ...]:
+    options = []
+    for row in data or ():
+        price = to_decimal(row.get("logisticPrice"))
+        total = to_decimal(row.get("totalPostageFee"))
+        if price is None and total is None:
+            raise ParseError(f"freight option {row.get('logisticName')!r} has no price")
+        options.append(
+            FreightOption(
+                logistic_name=to_str(_require(row, "logisticName")),
+                delivery_days=to_str(row.get("logisticAging")),
+                price=price if price is not None else total,  # type: ignore[arg-type]
+                total_price=total if total is not None else price,  # type: ignore[arg-type]
+            )
+        )
+    return tuple(options)
+
+
+def parse_track_infos(data: Iterable[Mapping[str, Any]] | None) -> tuple[TrackInfo, ...]:
+    return tuple(
+        TrackInfo(
+            tracking_number=to_str(_require(row, "trackingNumber")),
+            status=to_str(row.get("trackingStatus")),
+            delivery_days=optional_str(row.get("deliveryDay")),
+            last_mile_carrier=optional_str(row.get("lastMileCarrier")),
+            last_track_number=optional_str(row.get("lastTrackNumber")),
+        )
+        for row in data or ()
+    )
+
+
+# --- orders -------------------------------------------------------------------------------------
+def parse_created_order(data: Mapping[str, Any], *, order_number: str) -> CreatedOrder:
+    return CreatedOrder(
+        cj_order_id=optional_str(data.get("orderId")),
+        order_number=to_str(data.get("orderNumber")) or order_number,
+        status=to_str(data.get("orderStatus")) or "CREATED",
+        order_amount=to_decimal(data.get("orderAmount")),
+        product_amount=to_decimal(data.get("productAmount")),
+        postage_amount=to_decimal(data.get("postageAmount")),
+        pay_url=optional_str(data.get("cjPayUrl")),
+        logistics_miss=bool(data.get("logisticsMiss")),
+    )
+
+
+def parse_order_detail(data: Mapping[str, Any]) -> OrderDetail:
+    """`getOrderDetail` data, or one row of `shopping/order/list`."""
+    return OrderDetail(
+        cj_order_id=to_str(data.get("orderId") or data.get("cjOrderId")),
+        order_number=to_str(data.get("orderNum") or data.get("orderNumber") or data.get("platformOrderId")),
+        status=to_str(_require(data, "orderStatus")),
+        logistic_name=optional_str(data.get("logisticName")),
+        track_number=optional_str(data.get("trackNumber")),
+        tracking_url=optional_str(data.get("trackingUrl")),
+        order_amount=to_decimal(data.get("orderAmount")),
+        product_amount=to_decimal(data.get("productAmount")),
+        created_at=to_datetime(data.get("createDate")),
+        paid_at=to_datetime(data.get("paymentDate")),
+        is_sandbox=to_int(data.get("isSandbox")) == 1,
+    )
+
+
+def parse_order_list(data: Mapping[str, Any] | None) -> tuple[OrderDetail, ...]:
+    return tuple(parse_order_detail(row) for row in (data or {}).get("list") or ())
+
+
+# --- requests (our types -> CJ's names) ---------------------------------------------------------
+def order_request_body(order: Any, *, default_pay_type: int | None) -> dict[str, Any]:
+    """The createOrderV2 body for an `OrderRequest`."""
+    body: dict[str, Any] = {
+        "orderNumber": order.order_number,
+        "shippingZip": order.shipping_zip,
+        "shippingCountryCode": order.shipping_country_code,
+        "shippingCountry": order.shipping_country,
+        "shippingProvince": order.shipping_province,
+        "shippingCity": order.shipping_city,
+        "shippingPhone": order.shipping_phone,
+        "shippingCustomerName": order.shipping_customer_name,
+        "shippingAddress": order.shipping_address,
+        "shippingAddress2": order.shipping_address2,
+        "email": order.email,
+        "remark": order.remark,
+        "logisticName": order.logistic_name,
+        "fromCountryCode": order.from_country_code,
+        "platform": "Api",
+        "shopLogisticsType": 2,
+        "isSandbox": 1 if order.is_sandbox else 0,
+        "products": [
+            {"vid": line.vid, "quantity": line.quantity}
+            | ({"storeLineItemId": line.store_line_item_id} if line.store_line_item_id else {})
+            for line in order.lines
+        ],
+    }
+    pay_type = order.pay_type if order.pay_type is not None else default_pay_type
+    if pay_type is not None:
+        body["payType"] = pay_type
+    return body

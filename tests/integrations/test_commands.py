@@ -1,0 +1,76 @@
+"""`cj_product` against the simulator: the summary, and one-line errors with a non-zero exit."""
+
+import socket
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+
+def test_cj_product_prints_the_product(cj_simulator):
+    out = StringIO()
+
+    call_command("cj_product", "2408300610371613200", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "2408300610371613200  Silicone Measuring Spoon Set",
+        "SKU CJTEST0000001 | Home & Garden / Kitchen Tools / Measuring Tools | 2.35-2.60 USD | on sale",
+        "Variants (2):",
+        "  CJTEST0000001-Black-M            Black / M            2.35 USD  stock 480",
+        "  CJTEST0000001-White-L            White / L             2.6 USD  stock 400",
+    ]
+
+
+def test_cj_product_unknown_product(cj_simulator):
+    with pytest.raises(CommandError) as raised:
+        call_command("cj_product", "1")
+
+    assert str(raised.value) == "CJ has no product 1 (code 1602001)."
+
+
+def test_cj_product_bad_key(cj_simulator, settings):
+    settings.CJ_API_KEY = "wrong-key"
+
+    with pytest.raises(CommandError) as raised:
+        call_command("cj_product", "2408300610371613200")
+
+    assert str(raised.value) == "CJ refused the credentials: apiKey is wrong, please check it (code 1600005)."
+
+
+def test_cj_product_unreachable(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CJ_API_BASE = f"http://127.0.0.1:{port}/api2.0/v1/"
+    settings.CJ_API_KEY = "SIMULATOR-DEMO-KEY"
+    settings.CJ_RETRY_BACKOFF = 0.01
+
+    with pytest.raises(CommandError) as raised:
+        call_command("cj_product", "2408300610371613200")
+
+    assert str(raised.value) == (
+        f"CJ is unreachable at http://127.0.0.1:{port}/api2.0/v1/: connection failed: ConnectionError"
+    )
+
+
+def test_login_that_never_reached_cj_can_be_retried_at_once(cj_simulator, settings):
+    settings.CJ_RETRY_ATTEMPTS = 1
+    cj_simulator.fault("http_5xx", endpoint="authentication/getAccessToken", count=1, status=502)
+
+    with pytest.raises(CommandError):
+        call_command("cj_product", "2408300610371613200")
+    call_command("cj_product", "2408300610371613200", stdout=StringIO())
+
+    assert cj_simulator.calls("authentication/getAccessToken") == 2
+    assert cj_simulator.stats()["get_access_token"] == 1
+
+
+def test_cj_product_leaves_the_integration_log_level_alone(cj_simulator):
+    import logging
+
+    level = logging.getLogger("integration.cj").level
+
+    call_command("cj_product", "2408300610371613200", stdout=StringIO())
+
+    assert logging.getLogger("integration.cj").level == level
