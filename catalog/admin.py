@@ -1,0 +1,152 @@
+"""Catalog admin: products with their variants, sync runs with "sync now" and "resume"."""
+
+from typing import Any
+
+import redis
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
+from catalog.models import Category, Product, SyncRun, Variant
+from catalog.pricing import current_rule
+from catalog.services import product_update_by_staff
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    extra = 0
+    can_delete = False
+    fields = ("cj_vid", "sku", "option_values", "supplier_cost", "price", "stock", "status")
+    readonly_fields = fields
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class InStockFilter(admin.SimpleListFilter):
+    title = "in stock"
+    parameter_name = "in_stock"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_in_stock=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "cj_pid", "category", "status", "min_price", "max_price", "is_in_stock", "last_synced_at")
+    list_filter = ("status", InStockFilter, "category", "has_staff_name")
+    search_fields = ("name", "sku", "cj_pid", "variants__sku", "variants__cj_vid")
+    search_help_text = "Name, SKU (product or variant) or CJ id."
+    list_select_related = ("category",)
+    show_full_result_count = False
+    inlines = [VariantInline]
+    actions = ["refresh_from_cj"]
+    fields = (
+        "name",
+        "description",
+        "status",
+        "cj_pid",
+        "sku",
+        "category",
+        "images",
+        "min_price",
+        "max_price",
+        "currency",
+        "is_in_stock",
+        "has_staff_name",
+        "has_staff_description",
+        "last_seen_at",
+        "consecutive_misses",
+        "last_synced_at",
+        "pricing_rule",
+    )
+    readonly_fields = tuple(name for name in fields if name not in ("name", "description", "status"))
+
+    @admin.display(description="pricing rule")
+    def pricing_rule(self, obj: Product) -> str:
+        return current_rule().describe()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # products come from CJ
+
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        product_update_by_staff(product=obj, name=obj.name, description=obj.description, status=obj.status)
+
+    @admin.action(description="Refresh from CJ")
+    def refresh_from_cj(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            jobs = [product_refresh_enqueue(cj_pid=cj_pid) for cj_pid in queryset.values_list("cj_pid", flat=True)]
+        except redis.RedisError:
+            self.message_user(request, "The job queue is unavailable; try again shortly.", messages.ERROR)
+            return
+        self.message_user(request, f"{len(jobs)} product refresh(es) queued on sync-products.", messages.SUCCESS)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "cj_category_id", "updated_at")
+    search_fields = ("name", "cj_category_id")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "trigger",
+        "status",
+        "started_at",
+        "finished_at",
+        "pages_done",
+        "total_pages",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "failed_count",
+        "deactivated_count",
+        "cj_calls",
+    )
+    list_filter = ("kind", "status", "trigger")
+    readonly_fields = [field.name for field in SyncRun._meta.fields]
+    actions = ["sync_now_incremental", "sync_now_full", "resume"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        extra_context = {**(extra_context or {}), "subtitle": f"Pricing rule: {current_rule().describe()}"}
+        return super().changelist_view(request, extra_context)
+
+    def _enqueue(self, request: HttpRequest, **kwargs: Any) -> None:
+        try:
+            job = products_sync_enqueue(trigger=SyncRun.Trigger.ADMIN, **kwargs)
+        except redis.RedisError:
+            self.message_user(request, "The job queue is unavailable; try again shortly.", messages.ERROR)
+            return
+        self.message_user(request, f"Sync queued (job {job.id}).", messages.SUCCESS)
+
+    @admin.action(description="Sync now (incremental)")
+    def sync_now_incremental(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._enqueue(request, kind=SyncRun.Kind.INCREMENTAL)
+
+    @admin.action(description="Sync now (full)")
+    def sync_now_full(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._enqueue(request, kind=SyncRun.Kind.FULL)
+
+    @admin.action(description="Resume the selected failed run")
+    def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
+        runs = list(queryset.filter(kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL]).exclude(status="succeeded"))
+        if len(runs) != 1:
+            self.message_user(request, "Select exactly one unfinished products run.", messages.WARNING)
+            return
+        self._enqueue(request, kind=runs[0].kind, run_id=runs[0].pk)

@@ -1,0 +1,99 @@
+"""Queue entry points of the catalog: product sync and refresh on `sync-products`, stock on `update-stock`.
+
+Jobs take primitive arguments, re-read their rows and are idempotent: a retried products sync
+resumes its run from the checkpoint. Transient CJ errors raise (RQ retries them with backoff);
+quota and credential errors are recorded on the run and end the job without a retry.
+"""
+
+import logging
+from typing import Any
+
+from rq import get_current_job
+from rq.job import Job
+
+from catalog.models import SyncRun
+from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync
+from catalog.sync.stock import variants_stock_refresh
+from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, enqueue
+from integrations.cj.errors import CJAuthError, CJQuotaExceededError
+
+logger = logging.getLogger(__name__)
+
+
+def _job_id() -> str:
+    job = get_current_job()
+    return job.id if job else ""
+
+
+def run_summary(run: SyncRun) -> dict[str, Any]:
+    return {
+        "run_id": run.pk,
+        "kind": run.kind,
+        "status": run.status,
+        "pages_done": run.pages_done,
+        "total_pages": run.total_pages,
+        "created": run.created_count,
+        "updated": run.updated_count,
+        "unchanged": run.unchanged_count,
+        "failed": run.failed_count,
+        "deactivated": run.deactivated_count,
+        "cj_calls": run.cj_calls,
+    }
+
+
+def products_sync_job(kind: str, trigger: str = SyncRun.Trigger.SCHEDULER, run_id: int | None = None) -> dict[str, Any]:
+    """Run a full or incremental products sync (resuming a dead run); returns the run's summary."""
+    try:
+        run = products_sync(kind=kind, trigger=trigger, run_id=run_id, job_id=_job_id())
+    except SyncAlreadyRunning:
+        logger.info("catalog.sync.skipped_already_running", extra={"kind": kind})
+        return {"status": "skipped", "reason": "another products sync is running"}
+    except (CJQuotaExceededError, CJAuthError) as error:
+        # Recorded on the run by products_sync; retrying today would fail the same way.
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run)
+
+
+def product_refresh_job(cj_pid: str) -> dict[str, Any]:
+    """Refresh one product from CJ (deactivated when CJ no longer has it)."""
+    product = product_refresh(cj_pid=cj_pid)
+    return {"cj_pid": cj_pid, "product_id": product.pk if product else None}
+
+
+def variants_stock_refresh_job(
+    variant_ids: list[int] | None = None, trigger: str = SyncRun.Trigger.SCHEDULER
+) -> dict[str, Any]:
+    """Refresh CJ stock of these variants (None: all active variants); returns the run's summary."""
+    try:
+        run = variants_stock_refresh(variant_ids=variant_ids, trigger=trigger, job_id=_job_id())
+    except SyncAlreadyRunning:
+        logger.info("catalog.stock.skipped_already_running")
+        return {"status": "skipped", "reason": "another stock refresh is running"}
+    except (CJQuotaExceededError, CJAuthError) as error:
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run)
+
+
+def products_sync_enqueue(*, kind: str, trigger: str, run_id: int | None = None) -> Job:
+    """Put a products sync on `sync-products` now; raises redis.RedisError when Redis is down."""
+    return enqueue(SYNC_PRODUCTS, products_sync_job, kind, trigger, run_id)
+
+
+def product_refresh_enqueue(*, cj_pid: str) -> Job:
+    """Put a single-product refresh on `sync-products` now."""
+    return enqueue(SYNC_PRODUCTS, product_refresh_job, cj_pid)
+
+
+def variants_stock_refresh_enqueue(*, variant_ids: list[int] | None, trigger: str) -> Job:
+    """Put a stock refresh on `update-stock` now."""
+    return enqueue(UPDATE_STOCK, variants_stock_refresh_job, variant_ids, trigger)
+
+
+def incremental_sync_scheduled_job() -> dict[str, Any]:
+    """Periodic entry point (config/cron.py): an incremental products sync."""
+    return products_sync_job(SyncRun.Kind.INCREMENTAL, SyncRun.Trigger.SCHEDULER)
+
+
+def stock_refresh_scheduled_job() -> dict[str, Any]:
+    """Periodic entry point (config/cron.py): refresh the stock of every active variant."""
+    return variants_stock_refresh_job(None, SyncRun.Trigger.SCHEDULER)

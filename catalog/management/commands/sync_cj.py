@@ -1,0 +1,103 @@
+"""`python manage.py sync_cj products|stock|all|reprice [--full] [--pid PID] [--enqueue] [--if-empty]`."""
+
+import time
+from typing import Any
+
+import redis
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from catalog.jobs import (
+    product_refresh_enqueue,
+    products_sync_enqueue,
+    variants_stock_refresh_enqueue,
+)
+from catalog.models import Product, SyncRun, Variant
+from catalog.selectors import catalog_is_empty
+from catalog.services import variants_reprice
+from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync
+from catalog.sync.stock import variants_stock_refresh
+from integrations.cj.errors import CJError
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync the catalog from CJ: products (incremental, or --full), stock, or all; --pid refreshes one "
+        "product; --enqueue puts the work on its queue instead and prints the job id; reprice re-applies "
+        "the pricing rule."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("what", choices=["products", "stock", "all", "reprice"])
+        parser.add_argument("--full", action="store_true", help="fetch every product's detail (and count misses)")
+        parser.add_argument("--pid", help="refresh this one CJ product")
+        parser.add_argument("--enqueue", action="store_true", help="queue the work and print the job id")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing unless the catalog is empty")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        what = options["what"]
+        if options["if_empty"] and not catalog_is_empty():
+            self.stdout.write("catalog already holds products; nothing to do")
+            return
+        if what == "reprice":
+            self.stdout.write(f"repriced {variants_reprice()} variant(s)")
+            return
+        kind = SyncRun.Kind.FULL if options["full"] or options["if_empty"] else SyncRun.Kind.INCREMENTAL
+        trigger = SyncRun.Trigger.BOOTSTRAP if options["if_empty"] else SyncRun.Trigger.COMMAND
+        if options["enqueue"]:
+            self._enqueue(what, kind=kind, trigger=trigger, pid=options["pid"])
+            return
+        started = time.monotonic()
+        try:
+            if options["pid"]:
+                product = product_refresh(cj_pid=options["pid"])
+                self.stdout.write(f"product {options['pid']}: {'refreshed' if product else 'unknown at CJ'}")
+                return
+            if what in ("products", "all"):
+                run = products_sync(kind=kind, trigger=trigger, progress=self._progress(started))
+                self._summary(run, started)
+            if what in ("stock", "all"):
+                run = variants_stock_refresh(trigger=trigger, progress=self._progress(started))
+                self._summary(run, started)
+        except SyncAlreadyRunning as error:
+            raise CommandError(f"another {error} sync is running") from error
+        except CJError as error:
+            raise CommandError(f"sync failed: {error}") from error
+
+    def _enqueue(self, what: str, *, kind: str, trigger: str, pid: str | None) -> None:
+        try:
+            jobs = []
+            if pid:
+                jobs.append(product_refresh_enqueue(cj_pid=pid))
+            else:
+                if what in ("products", "all"):
+                    jobs.append(products_sync_enqueue(kind=kind, trigger=trigger))
+                if what in ("stock", "all"):
+                    jobs.append(variants_stock_refresh_enqueue(variant_ids=None, trigger=trigger))
+        except redis.RedisError as error:
+            raise CommandError(f"could not enqueue: {error}") from error
+        for job in jobs:
+            self.stdout.write(f"queued {job.func_name} on {job.origin}: job {job.id}")
+
+    def _progress(self, started: float) -> Any:
+        def report(run: SyncRun) -> None:
+            self.stdout.write(
+                f"[{time.monotonic() - started:7.1f}s] {run.kind} page {run.pages_done}/{run.total_pages or '?'}: "
+                f"created {run.created_count}, updated {run.updated_count}, unchanged {run.unchanged_count}, "
+                f"variants written {run.variants_written}, errors {run.failed_count}"
+            )
+
+        return report
+
+    def _summary(self, run: SyncRun, started: float) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{run.get_kind_display()} #{run.pk} {run.status} in {time.monotonic() - started:.1f}s: "
+                f"{run.pages_done} page(s), created {run.created_count}, updated {run.updated_count}, "
+                f"unchanged {run.unchanged_count}, failed {run.failed_count}, deactivated {run.deactivated_count}, "
+                f"CJ calls {run.cj_calls}; catalog: {Product.objects.count()} products, "
+                f"{Variant.objects.count()} variants"
+            )
+        )
+        if run.failed_count:
+            for error in run.errors[:10]:
+                self.stderr.write(f"  {error['pid']}: {error['error']}: {error['message']}")

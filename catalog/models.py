@@ -1,0 +1,176 @@
+"""Catalog: categories, products and variants mirrored from CJ, priced by our rule, and the
+record of every sync run.
+
+Products and variants are written in bulk by `catalog.sync`; `Product.min_price`,
+`max_price` and `is_in_stock` are denormalised from the active variants (kept by
+`catalog.services.products_aggregates_refresh`) so the storefront list is one indexed query.
+"""
+
+from decimal import Decimal
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Upper
+
+
+class Category(models.Model):
+    cj_category_id = models.CharField("CJ category id", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name", "id")
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    cj_pid = models.CharField("CJ pid", max_length=64, unique=True)
+    sku = models.CharField("SKU", max_length=100, blank=True)
+    name = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    images = models.JSONField(default=list, blank=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Staff edits win: a sync never overwrites a field whose flag is set.
+    has_staff_name = models.BooleanField(default=False, help_text="The name was edited by staff; sync keeps it.")
+    has_staff_description = models.BooleanField(
+        default=False, help_text="The description was edited by staff; sync keeps it."
+    )
+    # CJ's listing price range, kept to notice a change in the product list without a detail call.
+    cj_price_low = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    cj_price_high = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    # Denormalised from the active variants.
+    min_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    max_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, default="USD")
+    is_in_stock = models.BooleanField(default=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, help_text="Last full sync that found it at CJ.")
+    consecutive_misses = models.PositiveSmallIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last time CJ data changed it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-id",)
+        indexes = [
+            models.Index(fields=["status", "min_price", "id"], name="catalog_product_price_idx"),
+            models.Index(fields=["status", "name", "id"], name="catalog_product_name_idx"),
+            models.Index(fields=["status", "category", "id"], name="catalog_product_category_idx"),
+            models.Index(fields=["status", "is_in_stock", "id"], name="catalog_product_stock_idx"),
+            models.Index(Upper("sku"), name="catalog_product_sku_idx"),
+            # `q` searches names with icontains (UPPER(name) LIKE '%…%'): a trigram index serves it.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="catalog_product_name_trgm"),
+            models.Index(fields=["updated_at"], name="catalog_product_updated_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["active", "inactive"]), name="catalog_product_status_valid"),
+            models.CheckConstraint(
+                condition=Q(min_price__lte=models.F("max_price")), name="catalog_product_price_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def main_image(self) -> str:
+        return self.images[0] if self.images else ""
+
+
+class Variant(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    cj_vid = models.CharField("CJ vid", max_length=64, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField("SKU", max_length=100, blank=True)
+    name = models.CharField(max_length=500, blank=True)
+    option_values = models.JSONField(default=list, blank=True)
+    image = models.URLField(max_length=1000, blank=True)
+    supplier_cost = models.DecimalField(max_digits=12, decimal_places=2, help_text="CJ's price to us.")
+    price = models.DecimalField(max_digits=12, decimal_places=2, help_text="Our price (the pricing rule).")
+    currency = models.CharField(max_length=3, default="USD")
+    stock = models.IntegerField(default=0)
+    stock_updated_at = models.DateTimeField(null=True, blank=True, help_text="When CJ's stock figure was taken.")
+    weight_grams = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("price", "id")
+        indexes = [
+            models.Index(fields=["product", "status"], name="catalog_variant_product_idx"),
+            models.Index(Upper("sku"), name="catalog_variant_sku_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_variant_stock_non_negative"),
+            models.CheckConstraint(condition=Q(supplier_cost__gte=0), name="catalog_variant_cost_non_negative"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_non_negative"),
+            models.CheckConstraint(condition=Q(status__in=["active", "inactive"]), name="catalog_variant_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sku or self.cj_vid
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class SyncRun(models.Model):
+    class Kind(models.TextChoices):
+        FULL = "full", "Full product sync"
+        INCREMENTAL = "incremental", "Incremental product sync"
+        PRODUCT = "product", "Single product refresh"
+        STOCK = "stock", "Stock refresh"
+
+    class Trigger(models.TextChoices):
+        COMMAND = "command", "Management command"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+        SCHEDULER = "scheduler", "Scheduler"
+        BOOTSTRAP = "bootstrap", "First run"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.COMMAND)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    job_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages_done = models.PositiveIntegerField(default=0)
+    total_pages = models.PositiveIntegerField(default=0)
+    checkpoint = models.JSONField(default=dict, blank=True, help_text="Where a resumed run continues.")
+    resumed_count = models.PositiveSmallIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    deactivated_count = models.PositiveIntegerField(default=0)
+    variants_written = models.PositiveIntegerField(default=0)
+    cj_calls = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-started_at", "-id")
+        indexes = [models.Index(fields=["kind", "status", "started_at"], name="catalog_syncrun_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"

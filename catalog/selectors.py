@@ -1,0 +1,140 @@
+"""Catalog reads: the storefront list (keyset pagination, no COUNT), product detail, prices."""
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from catalog.cache import cached_prices_get, cached_prices_set
+from catalog.models import Product, Variant
+
+# ordering name -> (model field, descending?)
+ORDERINGS: dict[str, tuple[str, bool]] = {
+    "newest": ("id", True),
+    "price": ("min_price", False),
+    "-price": ("min_price", True),
+    "name": ("name", False),
+    "-name": ("name", True),
+}
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not made by this API for this ordering."""
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    category: int | None = None
+    q: str | None = None
+    in_stock: bool | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+
+
+def cursor_encode(*, ordering: str, product: Product) -> str:
+    field, _ = ORDERINGS[ordering]
+    value = getattr(product, field)
+    raw = json.dumps([ordering, str(value), product.pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def cursor_decode(*, ordering: str, cursor: str) -> tuple[Any, int]:
+    """The (sort value, id) a cursor points after; raises InvalidCursor."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_ordering, value, last_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise InvalidCursor("The cursor is not valid.") from error
+    if cursor_ordering != ordering or not isinstance(last_id, int) or not isinstance(value, str):
+        raise InvalidCursor("The cursor does not belong to this ordering.")
+    field, _ = ORDERINGS[ordering]
+    if field == "id":
+        return last_id, last_id
+    if field == "min_price":
+        try:
+            return Decimal(value), last_id
+        except ArithmeticError as error:
+            raise InvalidCursor("The cursor is not valid.") from error
+    return value, last_id
+
+
+def product_list(
+    *, filters: ProductFilters, ordering: str = "newest", after: tuple[Any, int] | None = None, limit: int = 20
+) -> list[Product]:
+    """Active products matching the filters, `limit` + 1 of them (the extra one says a next page exists).
+
+    Keyset pagination: `after` is the (sort value, id) of the last product of the previous page.
+    One query, no COUNT.
+    """
+    field, descending = ORDERINGS[ordering]
+    queryset: QuerySet[Product] = Product.objects.filter(status=Product.Status.ACTIVE)
+    if filters.category is not None:
+        queryset = queryset.filter(category_id=filters.category)
+    if filters.in_stock is not None:
+        queryset = queryset.filter(is_in_stock=filters.in_stock)
+    if filters.min_price is not None:
+        queryset = queryset.filter(min_price__gte=filters.min_price)
+    if filters.max_price is not None:
+        queryset = queryset.filter(min_price__lte=filters.max_price)
+    if filters.q:
+        variant_sku = Variant.objects.filter(product_id=OuterRef("pk"), sku__iexact=filters.q)
+        queryset = queryset.filter(
+            Q(name__icontains=filters.q) | Q(sku__iexact=filters.q) | Q(cj_pid=filters.q) | Exists(variant_sku)
+        )
+    if after is not None:
+        value, last_id = after
+        if field == "id":
+            queryset = queryset.filter(id__lt=last_id) if descending else queryset.filter(id__gt=last_id)
+        elif descending:
+            queryset = queryset.filter(**{f"{field}__lte": value}).filter(
+                Q(**{f"{field}__lt": value}) | Q(**{field: value, "id__lt": last_id})
+            )
+        else:
+            queryset = queryset.filter(**{f"{field}__gte": value}).filter(
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "id__gt": last_id})
+            )
+    order = [f"-{field}", "-id"] if descending else [field, "id"]
+    if field == "id":
+        order = order[:1]
+    return list(
+        queryset.order_by(*order).only(
+            "id", "cj_pid", "name", "images", "min_price", "max_price", "currency", "is_in_stock"
+        )[: limit + 1]
+    )
+
+
+def product_get(*, product_id: int) -> Product:
+    """An active product with its category and active variants; raises Product.DoesNotExist."""
+    variants = Prefetch(
+        "variants", queryset=Variant.objects.filter(status=Variant.Status.ACTIVE).order_by("price", "id")
+    )
+    return (
+        Product.objects.select_related("category")
+        .prefetch_related(variants)
+        .get(pk=product_id, status=Product.Status.ACTIVE)
+    )
+
+
+def variant_prices_get(*, variant_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Our current price of these variants, from the prices cache (30 min) or the database.
+
+    Unknown ids are absent from the result. For display; orders re-read the row under lock.
+    """
+    wanted = set(variant_ids)
+    prices = cached_prices_get(wanted)
+    missing = wanted - prices.keys()
+    if missing:
+        found = dict(Variant.objects.filter(pk__in=missing).values_list("pk", "price"))
+        cached_prices_set(found)
+        prices.update(found)
+    return prices
+
+
+def catalog_is_empty() -> bool:
+    """True when no product has been synced yet."""
+    return not Product.objects.exists()

@@ -1,0 +1,107 @@
+"""API shapes of the catalog: query validation and output."""
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from catalog.models import Product, SyncRun, Variant
+from catalog.selectors import ORDERINGS, InvalidCursor, cursor_decode
+
+MAX_LIMIT = 100
+
+
+class ProductListQuerySerializer(serializers.Serializer):
+    category = serializers.IntegerField(required=False, min_value=1)
+    q = serializers.CharField(required=False, max_length=100)
+    in_stock = serializers.BooleanField(required=False)
+    min_price = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    max_price = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    ordering = serializers.ChoiceField(required=False, choices=list(ORDERINGS), default="newest")
+    cursor = serializers.CharField(required=False, max_length=500)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=20)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        low, high = attrs.get("min_price"), attrs.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"min_price": ["Must not be greater than max_price."]})
+        if "cursor" in attrs:
+            try:
+                attrs["after"] = cursor_decode(ordering=attrs["ordering"], cursor=attrs["cursor"])
+            except InvalidCursor as error:
+                raise serializers.ValidationError({"cursor": [str(error)]}) from error
+        return attrs
+
+
+class ProductListItemSerializer(serializers.ModelSerializer):
+    image = serializers.CharField(source="main_image")
+    price_min = serializers.DecimalField(source="min_price", max_digits=12, decimal_places=2)
+    price_max = serializers.DecimalField(source="max_price", max_digits=12, decimal_places=2)
+    in_stock = serializers.BooleanField(source="is_in_stock")
+
+    class Meta:
+        model = Product
+        fields = ("id", "cj_pid", "name", "image", "price_min", "price_max", "currency", "in_stock")
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    options = serializers.ListField(source="option_values", child=serializers.CharField())
+
+    class Meta:
+        model = Variant
+        fields = ("id", "cj_vid", "sku", "name", "options", "image", "price", "currency", "stock")
+
+
+class ProductDetailSerializer(serializers.ModelSerializer):
+    category = serializers.SerializerMethodField()
+    price_min = serializers.DecimalField(source="min_price", max_digits=12, decimal_places=2)
+    price_max = serializers.DecimalField(source="max_price", max_digits=12, decimal_places=2)
+    in_stock = serializers.BooleanField(source="is_in_stock")
+    variants = VariantSerializer(many=True)
+
+    class Meta:
+        model = Product
+        fields = (
+            "id",
+            "cj_pid",
+            "name",
+            "description",
+            "images",
+            "category",
+            "price_min",
+            "price_max",
+            "currency",
+            "in_stock",
+            "variants",
+        )
+
+    def get_category(self, product: Product) -> dict[str, Any] | None:
+        if product.category is None:
+            return None
+        return {"id": product.category.pk, "name": product.category.name}
+
+
+class ProductSyncRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[SyncRun.Kind.FULL.value, SyncRun.Kind.INCREMENTAL.value], default=SyncRun.Kind.INCREMENTAL.value
+    )
+
+
+class CJStockQuerySerializer(serializers.Serializer):
+    pid = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", max_length=64)
+
+
+def plain(value: Any) -> Any:
+    """A CJ dataclass as JSON-ready data: Decimals as strings (money is never a float)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

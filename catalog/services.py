@@ -1,0 +1,249 @@
+"""Catalog writes used by the sync, the webhooks, orders and the admin.
+
+Every service that changes what the storefront sees invalidates the catalog caches after commit.
+The bulk CJ write path lives in `catalog.sync.upsert.products_upsert`.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.cache import catalog_cache_invalidate
+from catalog.models import Product, Variant
+from catalog.pricing import CENT, PricingRule, current_rule
+
+logger = logging.getLogger(__name__)
+business_logger = logging.getLogger("business")
+
+# Products missing from this many consecutive full syncs become inactive.
+MISSES_BEFORE_INACTIVE = 2
+
+
+def _invalidate_on_commit(*, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = ()) -> None:
+    product_ids, variant_ids = set(product_ids), set(variant_ids)
+    if product_ids or variant_ids:
+        transaction.on_commit(lambda: catalog_cache_invalidate(product_ids=product_ids, variant_ids=variant_ids))
+
+
+def products_aggregates_refresh(*, product_ids: Iterable[int]) -> set[int]:
+    """Recompute min/max price and the in-stock flag of these products from their active variants.
+
+    Writes only products whose figures changed; returns their ids (caches are the caller's job).
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE catalog_product AS p
+               SET min_price = a.min_price, max_price = a.max_price, is_in_stock = a.is_in_stock,
+                   updated_at = NOW()
+              FROM (
+                SELECT p2.id,
+                       COALESCE(MIN(v.price), 0) AS min_price,
+                       COALESCE(MAX(v.price), 0) AS max_price,
+                       COALESCE(BOOL_OR(v.stock > 0), FALSE) AS is_in_stock
+                  FROM catalog_product p2
+                  LEFT JOIN catalog_variant v ON v.product_id = p2.id AND v.status = 'active'
+                 WHERE p2.id = ANY(%s)
+                 GROUP BY p2.id
+              ) AS a
+             WHERE p.id = a.id
+               AND (p.min_price, p.max_price, p.is_in_stock) IS DISTINCT FROM (a.min_price, a.max_price, a.is_in_stock)
+         RETURNING p.id
+            """,
+            [ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+@transaction.atomic
+def product_update_by_staff(*, product: Product, name: str, description: str, status: str) -> Product:
+    """Save a staff edit; an edited name or description is never overwritten by a later sync.
+
+    Invalidates the product's caches after commit.
+    """
+    current = Product.objects.select_for_update().get(pk=product.pk)
+    if name != current.name:
+        product.has_staff_name = True
+    if description != current.description:
+        product.has_staff_description = True
+    product.name, product.description, product.status = name, description, status
+    product.save()
+    _invalidate_on_commit(product_ids=[product.pk])
+    business_logger.info("catalog.product.edited", extra={"product_id": product.pk, "cj_pid": product.cj_pid})
+    return product
+
+
+@transaction.atomic
+def product_update_from_cj(
+    *,
+    cj_pid: str,
+    name: str | None = None,
+    description: str | None = None,
+    images: list[str] | None = None,
+    is_on_sale: bool | None = None,
+) -> Product | None:
+    """Apply a partial product change pushed by CJ (webhook PRODUCT); staff edits win.
+
+    Returns None when we do not carry the product (the next sync will bring it).
+    """
+    product = Product.objects.select_for_update().filter(cj_pid=cj_pid).first()
+    if product is None:
+        return None
+    if name and not product.has_staff_name:
+        product.name = name[:500]
+    if description is not None and not product.has_staff_description:
+        product.description = description
+    if images:
+        product.images = list(images)
+    if is_on_sale is not None:
+        product.status = Product.Status.ACTIVE if is_on_sale else Product.Status.INACTIVE
+    product.last_synced_at = timezone.now()
+    product.save()
+    _invalidate_on_commit(product_ids=[product.pk])
+    return product
+
+
+def product_deactivate(*, cj_pid: str) -> Product | None:
+    """Mark a product inactive (CJ took it off sale or deleted it); None when we do not carry it."""
+    return product_update_from_cj(cj_pid=cj_pid, is_on_sale=False)
+
+
+@transaction.atomic
+def variant_update_from_cj(
+    *,
+    cj_vid: str,
+    supplier_cost: Decimal | None = None,
+    is_on_sale: bool | None = None,
+    sku: str | None = None,
+    weight_grams: Decimal | None = None,
+) -> Variant | None:
+    """Apply a variant change pushed by CJ (webhook VARIANT): a new cost is re-priced by the rule.
+
+    Returns None when we do not carry the variant.
+    """
+    variant = Variant.objects.select_for_update().filter(cj_vid=cj_vid).first()
+    if variant is None:
+        return None
+    if supplier_cost is not None:
+        variant.supplier_cost = supplier_cost.quantize(CENT)
+        variant.price = current_rule().price_for(variant.supplier_cost)
+    if is_on_sale is not None:
+        variant.status = Variant.Status.ACTIVE if is_on_sale else Variant.Status.INACTIVE
+    if sku:
+        variant.sku = sku[:100]
+    if weight_grams is not None:
+        variant.weight_grams = weight_grams.quantize(CENT)
+    variant.save()
+    products_aggregates_refresh(product_ids=[variant.product_id])
+    _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    return variant
+
+
+@transaction.atomic
+def variant_stock_set(*, cj_vid: str, stock: int, as_of: datetime | None = None) -> Variant | None:
+    """Set a variant's stock from CJ (webhook STOCK or refresh).
+
+    An update older than the figure we hold (`as_of` < `stock_updated_at`) is ignored. Returns the
+    variant, or None when we do not carry it or the update was stale.
+    """
+    as_of = as_of or timezone.now()
+    variant = Variant.objects.select_for_update().filter(cj_vid=cj_vid).first()
+    if variant is None or (variant.stock_updated_at and as_of < variant.stock_updated_at):
+        return None
+    stock = max(int(stock), 0)
+    if variant.stock != stock or variant.stock_updated_at != as_of:
+        variant.stock, variant.stock_updated_at = stock, as_of
+        variant.save(update_fields=["stock", "stock_updated_at", "updated_at"])
+        products_aggregates_refresh(product_ids=[variant.product_id])
+        _invalidate_on_commit(product_ids=[variant.product_id])
+    return variant
+
+
+def variant_stock_reserve(*, variant_id: int, quantity: int) -> bool:
+    """Take `quantity` units of a variant's stock atomically; False (and nothing taken) when short.
+
+    Safe under concurrency: a single conditional UPDATE, so concurrent orders never oversell.
+    Call inside the order's transaction; caches are invalidated after commit.
+    """
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    taken = Variant.objects.filter(pk=variant_id, status=Variant.Status.ACTIVE, stock__gte=quantity).update(
+        stock=F("stock") - quantity, updated_at=timezone.now()
+    )
+    if taken:
+        product_id = Variant.objects.filter(pk=variant_id).values_list("product_id", flat=True).get()
+        products_aggregates_refresh(product_ids=[product_id])
+        _invalidate_on_commit(product_ids=[product_id])
+    return bool(taken)
+
+
+def variant_stock_release(*, variant_id: int, quantity: int) -> None:
+    """Give back `quantity` units reserved by an order that failed or was cancelled."""
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    updated = Variant.objects.filter(pk=variant_id).update(stock=F("stock") + quantity, updated_at=timezone.now())
+    if updated:
+        product_id = Variant.objects.filter(pk=variant_id).values_list("product_id", flat=True).get()
+        products_aggregates_refresh(product_ids=[product_id])
+        _invalidate_on_commit(product_ids=[product_id])
+
+
+def variants_reprice(*, rule: PricingRule | None = None, batch_size: int = 2000) -> int:
+    """Re-apply the pricing rule to every variant (after the rule changed); returns how many changed.
+
+    Writes only variants whose price differs, in batches; invalidates their caches.
+    """
+    rule = rule or current_rule()
+    changed = 0
+    last_id = 0
+    while True:
+        rows = list(
+            Variant.objects.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "product_id", "supplier_cost", "price")[:batch_size]
+        )
+        if not rows:
+            return changed
+        last_id = rows[-1][0]
+        updates = [
+            Variant(pk=pk, price=rule.price_for(cost)) for pk, _, cost, price in rows if rule.price_for(cost) != price
+        ]
+        if updates:
+            with transaction.atomic():
+                Variant.objects.bulk_update(updates, ["price"])
+                product_ids = {product_id for pk, product_id, _, _ in rows if pk in {v.pk for v in updates}}
+                products_aggregates_refresh(product_ids=product_ids)
+                _invalidate_on_commit(product_ids=product_ids, variant_ids=[v.pk for v in updates])
+            changed += len(updates)
+            logger.info("catalog.reprice.batch", extra={"changed": len(updates), "last_id": last_id})
+
+
+@transaction.atomic
+def products_record_misses(*, seen_pids: set[str]) -> int:
+    """After a complete full sync: count a miss for every active product CJ did not list, and
+    deactivate those missed MISSES_BEFORE_INACTIVE times in a row. Returns how many were deactivated.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE catalog_product SET consecutive_misses = consecutive_misses + 1, updated_at = NOW()"
+            " WHERE status = 'active' AND NOT (cj_pid = ANY(%s))",
+            [sorted(seen_pids)],
+        )
+    to_deactivate = list(
+        Product.objects.filter(
+            status=Product.Status.ACTIVE, consecutive_misses__gte=MISSES_BEFORE_INACTIVE
+        ).values_list("pk", flat=True)
+    )
+    if to_deactivate:
+        Product.objects.filter(pk__in=to_deactivate).update(status=Product.Status.INACTIVE, updated_at=timezone.now())
+        _invalidate_on_commit(product_ids=to_deactivate)
+        logger.info("catalog.sync.products_deactivated", extra={"count": len(to_deactivate)})
+    return len(to_deactivate)

@@ -1,0 +1,182 @@
+"""Catalog API: the public product list and detail (cached), and staff-only sync and CJ lookups."""
+
+import logging
+from typing import Any
+
+import redis
+from django.core.cache import caches
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.cache import cached_list_get, cached_list_set, detail_key, list_key, products_cache
+from catalog.jobs import products_sync_enqueue
+from catalog.models import Product, SyncRun
+from catalog.selectors import ProductFilters, cursor_encode, product_get, product_list
+from catalog.serializers import (
+    CJStockQuerySerializer,
+    ProductDetailSerializer,
+    ProductListItemSerializer,
+    ProductListQuerySerializer,
+    ProductSyncRequestSerializer,
+    plain,
+)
+from catalog.sync.runs import cj_client
+from config.api_errors import ServiceUnavailable
+from integrations.cj.errors import CJError, CJNotFoundError
+
+logger = logging.getLogger(__name__)
+CJ_PRODUCT_CACHE_SECONDS = 60 * 60
+
+
+def _json(data: Any) -> bytes:
+    return JSONRenderer().render(data)
+
+
+def _json_response(body: bytes) -> HttpResponse:
+    # Cached responses are stored rendered: a hit costs one Redis read and no serialisation.
+    return HttpResponse(body, content_type="application/json")
+
+
+class ProductListView(APIView):
+    """GET /api/products: active products, keyset-paginated (`next` link), cached for 1 h."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="products_list",
+        parameters=[ProductListQuerySerializer],
+        responses=inline_serializer(
+            "ProductPage",
+            {"results": ProductListItemSerializer(many=True), "next": serializers.URLField(allow_null=True)},
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = ProductListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        cache_params = {key: value for key, value in params.items() if key != "after"}
+        key = list_key(cache_params, host=request.get_host())
+        body, version = cached_list_get(key)
+        if body is None:
+            body = _json(self._page(request, params))
+            cached_list_set(key, body, version=version)
+        return _json_response(body)
+
+    def _page(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+        filters = ProductFilters(
+            category=params.get("category"),
+            q=params.get("q"),
+            in_stock=params.get("in_stock"),
+            min_price=params.get("min_price"),
+            max_price=params.get("max_price"),
+        )
+        limit = params["limit"]
+        products = product_list(filters=filters, ordering=params["ordering"], after=params.get("after"), limit=limit)
+        next_url = None
+        if len(products) > limit:
+            products = products[:limit]
+            next_query = request.query_params.copy()
+            next_query["cursor"] = cursor_encode(ordering=params["ordering"], product=products[-1])
+            next_url = request.build_absolute_uri(f"{request.path}?{next_query.urlencode()}")
+        return {"results": ProductListItemSerializer(products, many=True).data, "next": next_url}
+
+
+class ProductDetailView(APIView):
+    """GET /api/products/{id}: an active product with images, description and variants; cached for 1 h."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="products_detail", responses=ProductDetailSerializer)
+    def get(self, request: Request, product_id: int) -> Response:
+        key = detail_key(product_id)
+        body = products_cache().get(key)
+        if body is None:
+            try:
+                product = product_get(product_id=product_id)
+            except Product.DoesNotExist as error:
+                raise NotFound("No such product.") from error
+            body = _json(ProductDetailSerializer(product).data)
+            products_cache().set(key, body)
+        return _json_response(body)
+
+
+class ProductSyncView(APIView):
+    """POST /api/products/sync (staff): enqueue a products sync; 202 with the job id and its status URL."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=ProductSyncRequestSerializer,
+        responses={
+            202: inline_serializer(
+                "JobAccepted", {"job_id": serializers.CharField(), "status_url": serializers.URLField()}
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        body = ProductSyncRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            job = products_sync_enqueue(kind=body.validated_data["kind"], trigger=SyncRun.Trigger.API)
+        except redis.RedisError as error:
+            raise ServiceUnavailable("The job queue is unavailable; try again shortly.") from error
+        status_url = request.build_absolute_uri(reverse("job-status", kwargs={"job_id": job.id}))
+        return Response({"job_id": job.id, "status_url": status_url}, status=status.HTTP_202_ACCEPTED)
+
+
+def _cj_unavailable(error: CJError) -> ServiceUnavailable:
+    logger.warning("catalog.cj_lookup.failed", extra={"error": type(error).__name__, "code": error.code})
+    return ServiceUnavailable("CJ did not answer the lookup; try again shortly.")
+
+
+class CJProductView(APIView):
+    """GET /api/cj/product/{pid} (staff; spends CJ quota): the live CJ product, cached for 1 h."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pid: str) -> Response:
+        cache = caches["products"]
+        key = f"cj-product:{pid}"
+        data = cache.get(key)
+        if data is None:
+            try:
+                data = plain(cj_client().get_product(pid=pid, with_inventory=True))
+            except CJNotFoundError as error:
+                raise NotFound("CJ has no product with this pid.") from error
+            except CJError as error:
+                raise _cj_unavailable(error) from error
+            cache.set(key, data, CJ_PRODUCT_CACHE_SECONDS)
+        return Response(data)
+
+
+class CJStockView(APIView):
+    """GET /api/cj/stock?pid= (staff; spends CJ quota): live CJ stock per variant and warehouse."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(parameters=[CJStockQuerySerializer], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        query = CJStockQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        pid = query.validated_data["pid"]
+        try:
+            stock = cj_client().get_stock_by_pid(pid=pid)
+        except CJNotFoundError as error:
+            raise NotFound("CJ has no product with this pid.") from error
+        except CJError as error:
+            raise _cj_unavailable(error) from error
+        variants = [
+            {"vid": vid, "total": sum(row.total for row in rows), "warehouses": plain(rows)}
+            for vid, rows in sorted(stock.items())
+        ]
+        return Response({"pid": pid, "variants": variants})

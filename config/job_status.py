@@ -1,0 +1,56 @@
+"""GET /api/jobs/{job_id} (staff): the status, result or error of one RQ job, whatever its queue."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from config.queues import SYNC_PRODUCTS, get_queue
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _error(job: Job) -> str | None:
+    result = job.latest_result()
+    if result is None or not result.exc_string:
+        return None
+    # The exception line only: tracebacks stay in the logs.
+    return result.exc_string.strip().splitlines()[-1][:500]
+
+
+class JobStatusView(APIView):
+    """GET /api/jobs/{job_id} (staff): status, result or error of a queued job."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, job_id: str) -> Response:
+        # Every queue lives on the same Redis (REDIS_URL).
+        connection = get_queue(SYNC_PRODUCTS).connection
+        try:
+            job = Job.fetch(job_id, connection=connection)
+        except NoSuchJobError as error:
+            raise NotFound("No such job (finished jobs are kept for a limited time).") from error
+        status = job.get_status(refresh=False)
+        return Response(
+            {
+                "job_id": job.id,
+                "queue": job.origin,
+                "func": job.func_name,
+                "status": status.value if status else None,
+                "enqueued_at": _iso(job.enqueued_at),
+                "started_at": _iso(job.started_at),
+                "ended_at": _iso(job.ended_at),
+                "result": job.return_value() if status and status.value == "finished" else None,
+                "error": _error(job) if status and status.value == "failed" else None,
+            }
+        )

@@ -1,0 +1,254 @@
+"""The storefront catalog API: list, detail, caching, bad input, and staff-only endpoints."""
+
+import contextlib
+from decimal import Decimal
+
+import pytest
+from django.core.cache import caches
+
+from catalog.services import products_aggregates_refresh, variant_stock_set, variant_update_from_cj
+from catalog.sync.upsert import products_upsert
+from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory, cj_product, cj_variant
+
+pytestmark = pytest.mark.django_db
+
+
+def _products(count: int, **kwargs) -> list:
+    products = []
+    for _ in range(count):
+        variant = VariantFactory(**kwargs)
+        products.append(variant.product)
+    products_aggregates_refresh(product_ids=[product.pk for product in products])
+    return products
+
+
+def test_list_item_shape(api_client):
+    products_upsert(products=[cj_product(pid="P1")])
+
+    response = api_client.get("/api/products")
+
+    assert response.status_code == 200
+    product = response.json()["results"][0]
+    assert response.json() == {
+        "results": [
+            {
+                "id": product["id"],
+                "cj_pid": "P1",
+                "name": "CJ product P1",
+                "image": "https://img.example.test/P1-a.jpg",
+                "price_min": "9.90",
+                "price_max": "13.90",
+                "currency": "USD",
+                "in_stock": True,
+            }
+        ],
+        "next": None,
+    }
+
+
+def test_detail_shape(api_client):
+    products_upsert(products=[cj_product(pid="P1")])
+    list_item = api_client.get("/api/products").json()["results"][0]
+
+    response = api_client.get(f"/api/products/{list_item['id']}")
+
+    assert response.status_code == 200
+    body = response.json()
+    variants = body.pop("variants")
+    category = body.pop("category")
+    assert category["name"] == "Category CAT-1"
+    assert body == {
+        "id": list_item["id"],
+        "cj_pid": "P1",
+        "name": "CJ product P1",
+        "description": "<p>About P1</p>",
+        "images": ["https://img.example.test/P1-a.jpg", "https://img.example.test/P1-b.jpg"],
+        "price_min": "9.90",
+        "price_max": "13.90",
+        "currency": "USD",
+        "in_stock": True,
+    }
+    assert [(v["cj_vid"], v["sku"], v["options"], v["price"], v["stock"]) for v in variants] == [
+        ("P1-1", "SKU-P1-1", ["Black", "M"], "9.90", 10),
+        ("P1-2", "SKU-P1-2", ["Black", "M"], "13.90", 10),
+    ]
+
+
+def test_keyset_pages_walk_the_whole_list_without_overlap(api_client):
+    products = _products(7)
+
+    seen, url, pages = [], "/api/products?limit=3&ordering=price", 0
+    while url:
+        body = api_client.get(url).json()
+        seen += [item["id"] for item in body["results"]]
+        url, pages = body["next"], pages + 1
+
+    # All factory variants cost the same: ties are broken by id.
+    assert seen == sorted(product.pk for product in products)
+    assert pages == 3
+
+
+def test_newest_first_is_the_default_ordering(api_client):
+    products = _products(3)
+
+    ids = [item["id"] for item in api_client.get("/api/products").json()["results"]]
+
+    assert ids == [product.pk for product in reversed(products)]
+
+
+def test_filters(api_client):
+    shoes = CategoryFactory(name="Shoes")
+    cheap = VariantFactory(product__category=shoes, product__name="Red runner", price=Decimal("5.90"), stock=0)
+    dear = VariantFactory(product__category=shoes, price=Decimal("50.90"), sku="FIND-ME")
+    other = VariantFactory(price=Decimal("20.90"))
+    products_aggregates_refresh(product_ids=[cheap.product_id, dear.product_id, other.product_id])
+
+    def ids(query: str) -> set[int]:
+        response = api_client.get(f"/api/products?{query}")
+        assert response.status_code == 200, response.json()
+        return {item["id"] for item in response.json()["results"]}
+
+    assert ids(f"category={shoes.pk}") == {cheap.product_id, dear.product_id}
+    assert ids("in_stock=false") == {cheap.product_id}
+    assert ids("in_stock=true") == {dear.product_id, other.product_id}
+    assert ids("min_price=10&max_price=30") == {other.product_id}
+    assert ids("q=runner") == {cheap.product_id}
+    assert ids("q=find-me") == {dear.product_id}
+    assert ids(f"q={other.product.cj_pid}") == {other.product_id}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("category=abc", "category"),
+        ("in_stock=maybe", "in_stock"),
+        ("min_price=-1", "min_price"),
+        ("max_price=cheap", "max_price"),
+        ("min_price=10&max_price=5", "min_price"),
+        ("ordering=random", "ordering"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("cursor=not-a-cursor", "cursor"),
+    ],
+)
+def test_bad_filters_are_400_in_the_error_format(api_client, query, field):
+    response = api_client.get(f"/api/products?{query}")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"]["code"] == "validation_error"
+    assert list(body["error"]["details"]) == [field]
+
+
+def test_unknown_product_is_404(api_client):
+    response = api_client.get("/api/products/999999")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_list_query_count_is_the_same_for_10_and_50_items(api_client, django_assert_num_queries):
+    _products(50)
+
+    with django_assert_num_queries(1):
+        assert len(api_client.get("/api/products?limit=10").json()["results"]) == 10
+    with django_assert_num_queries(1):
+        assert len(api_client.get("/api/products?limit=50").json()["results"]) == 50
+
+
+def test_cache_hits_make_no_sql_query(api_client, django_assert_num_queries):
+    product = _products(3)[0]
+    first_list = api_client.get("/api/products").json()
+    first_detail = api_client.get(f"/api/products/{product.pk}").json()
+
+    with django_assert_num_queries(0):
+        assert api_client.get("/api/products").json() == first_list
+        assert api_client.get(f"/api/products/{product.pk}").json() == first_detail
+
+
+def test_a_price_change_invalidates_list_and_detail(api_client, django_capture_on_commit_callbacks):
+    products_upsert(products=[cj_product(pid="P1")])
+    product_id = api_client.get("/api/products").json()["results"][0]["id"]
+    assert api_client.get(f"/api/products/{product_id}").json()["price_min"] == "9.90"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        products_upsert(
+            products=[
+                cj_product(
+                    pid="P1",
+                    variants=(
+                        cj_variant(vid="P1-1", pid="P1", price="3.00"),
+                        cj_variant(vid="P1-2", pid="P1", price="6.00"),
+                    ),
+                )
+            ]
+        )
+
+    assert api_client.get("/api/products").json()["results"][0]["price_min"] == "7.90"
+    assert api_client.get(f"/api/products/{product_id}").json()["variants"][0]["price"] == "7.90"
+
+
+def test_webhook_services_invalidate_the_cache(api_client, django_capture_on_commit_callbacks):
+    variant = VariantFactory(stock=4)
+    products_aggregates_refresh(product_ids=[variant.product_id])
+    url = f"/api/products/{variant.product_id}"
+    assert api_client.get(url).json()["variants"][0]["stock"] == 4
+
+    with django_capture_on_commit_callbacks(execute=True):
+        variant_stock_set(cj_vid=variant.cj_vid, stock=9)
+    assert api_client.get(url).json()["variants"][0]["stock"] == 9
+
+    with django_capture_on_commit_callbacks(execute=True):
+        variant_update_from_cj(cj_vid=variant.cj_vid, is_on_sale=False)
+    assert api_client.get(url).json()["variants"] == []
+    assert api_client.get("/api/products").json()["results"][0]["in_stock"] is False
+
+
+def test_cache_outage_degrades_to_the_database(api_client, settings):
+    products = _products(2)
+    settings.CACHES = {
+        **settings.CACHES,
+        "products": {**settings.CACHES["products"], "LOCATION": "redis://127.0.0.1:1/0"},
+    }
+    # The settings override rebuilds the cache handler; drop this thread's connection too.
+    with contextlib.suppress(AttributeError, KeyError):
+        del caches["products"]
+
+    response = api_client.get("/api/products")
+
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["results"]] == [p.pk for p in reversed(products)]
+
+
+def test_inactive_products_are_not_served(api_client):
+    product = ProductFactory(status="inactive")
+
+    assert api_client.get("/api/products").json()["results"] == []
+    assert api_client.get(f"/api/products/{product.pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/products/sync"),
+        ("get", "/api/cj/product/P1"),
+        ("get", "/api/cj/stock?pid=P1"),
+        ("get", "/api/jobs/abc"),
+    ],
+)
+def test_staff_only_endpoints_refuse_anonymous_and_customers(api_client, django_user_model, method, url):
+    anonymous = getattr(api_client, method)(url)
+    assert anonymous.status_code in (401, 403)
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
+
+    api_client.force_authenticate(django_user_model.objects.create_user(username="buyer", password="pw-buyer-1"))
+    customer = getattr(api_client, method)(url)
+    assert customer.status_code == 403
+    assert customer.json()["error"]["code"] == "permission_denied"
+
+
+def test_cj_stock_needs_a_valid_pid(staff_client):
+    response = staff_client.get("/api/cj/stock?pid=bad%20pid")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["pid"]
