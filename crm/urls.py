@@ -1,0 +1,12 @@
+"""CRM API under /api/crm/."""
+
+from django.urls import path
+
+from crm import views
+
+urlpatterns = [
+    path("leads", views.LeadListCaptureView.as_view(), name="crm-leads"),
+    path("leads/<int:pk>", views.LeadDetailView.as_view(), name="crm-lead-detail"),
+    path("customers", views.CustomerListCreateView.as_view(), name="crm-customers"),
+    path("customers/<int:pk>", views.CustomerDetailView.as_view(), name="crm-customer-detail"),
+]
