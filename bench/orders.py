@@ -1,0 +1,249 @@
+"""Benchmark of order intake and forwarding, on loopback against the CJ simulator.
+
+1. Accepted orders/s of `POST /api/orders` relative to a minimal POST view in the same gunicorn
+   (fixed workers, same middleware, throttling off), with 4 concurrent clients.
+2. Time from acceptance (202) to `placed` at CJ, p50 and p99, for orders arriving at 1 per second
+   with 2 workers on `create-order` and the simulator (and our client) at CJ_QPS=5.
+
+Uses its own database (`bench_orders`) and Redis databases 2 and 3.
+
+    .venv/bin/python bench/orders.py [--seconds 10] [--orders 30] [--workers 2]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+DB_NAME = "bench_orders"
+QPS = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+SIM_PORT = _free_port()
+BENCH_ENV = {
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+    "REDIS_URL": "redis://127.0.0.1:6379/2",
+    "REDIS_CACHE_URL": "redis://127.0.0.1:6379/3",
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "LOG_LEVEL": "WARNING",
+    "CJ_API_KEY": "SIMULATOR-DEMO-KEY",
+    "CJ_OPEN_ID": "1234567890",
+    "CJ_QPS": str(QPS),
+    "CJ_PAY_TYPE": "2",
+    "RQ_RETRY_INTERVALS": "1,2,4",
+}
+
+# --- the WSGI app gunicorn serves: the project plus a minimal POST view --------------------------
+if os.environ.get("BENCH_SERVE"):
+    from django.conf import settings as django_settings
+
+    django_settings.ROOT_URLCONF = "bench.orders"
+    django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+
+    from django.urls import path
+    from rest_framework.permissions import AllowAny
+    from rest_framework.response import Response
+    from rest_framework.throttling import ScopedRateThrottle
+    from rest_framework.views import APIView
+
+    import config.urls
+
+    ScopedRateThrottle.allow_request = lambda self, request, view: True  # type: ignore[method-assign]
+
+    class MinimalPostView(APIView):
+        permission_classes = [AllowAny]
+
+        def post(self, request):
+            return Response({"ok": bool(request.data)}, status=202)
+
+    urlpatterns = [path("api/bench/minimal", MinimalPostView.as_view()), *config.urls.urlpatterns]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, **BENCH_ENV, "CJ_API_BASE": f"http://127.0.0.1:{SIM_PORT}/api2.0/v1/", **extra}
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=_env(), check=True)
+
+
+def _spawn(*command: str, **extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        list(command), cwd=BASE_DIR, env=_env(**extra), stdout=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        process.wait(timeout=30)
+
+
+def _post(port: int, path: str, body: dict) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status >= 400:
+            print(f"{path} answered {response.status}: {answer[:300]!r}", file=sys.stderr)
+        return response.status
+    finally:
+        connection.close()
+
+
+def _wait_for(check, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not come up")
+
+
+def _rate(port: int, path: str, bodies, seconds: float, threads: int = 4) -> float:
+    """Accepted (202) requests per second of `path` with `threads` concurrent clients."""
+    counts, errors = [0] * threads, []
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        n = 0
+        while time.monotonic() < stop:
+            status = _post(port, path, bodies(index, n))
+            n += 1
+            if status == 202:
+                counts[index] += 1
+            else:
+                errors.append(status)
+
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} answers other than 202 on {path}: {set(errors)}")
+    return sum(counts) / (time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--orders", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+
+    import psycopg
+    import redis
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    for url in (BENCH_ENV["REDIS_URL"], BENCH_ENV["REDIS_CACHE_URL"]):
+        redis.Redis.from_url(url).flushdb()
+    _manage("migrate", "-v", "0")
+    simulator = _spawn(sys.executable, "manage.py", "cj_simulator", "--port", str(SIM_PORT), "--products", "10",
+                       "--qps", str(QPS))  # fmt: skip
+    _wait_for(lambda: socket.create_connection(("127.0.0.1", SIM_PORT), timeout=1), "the simulator")
+    web_port = _free_port()
+    web = workers = None
+    try:
+        _manage("sync_cj", "products", "--full")
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
+            db.execute("UPDATE catalog_variant SET stock = 1000000")
+            # Orders spread over the catalog: orders of one variant serialise on its row lock.
+            variant_ids = [row[0] for row in db.execute("SELECT id FROM catalog_variant WHERE status = 'active'")]
+        web = _spawn(sys.executable, "-m", "gunicorn", "bench.orders:application", "--bind", f"127.0.0.1:{web_port}",
+                     "--workers", "2", "--log-level", "warning", BENCH_SERVE="1")  # fmt: skip
+        _wait_for(lambda: _post(web_port, "/api/bench/minimal", {"x": 1}) == 202, "gunicorn")
+
+        def order(index: int, n: int) -> dict:
+            return {
+                "email": f"buyer{index}-{n}@example.com",
+                "name": "Bench Buyer",
+                "shipping_address": {
+                    "line1": "1 Main St",
+                    "city": "Austin",
+                    "province": "TX",
+                    "zip": "78701",
+                    "country_code": "US",
+                },
+                "items": [{"variant_id": variant_ids[(index * 7 + n) % len(variant_ids)], "quantity": 1}],
+            }
+
+        # Quotes are cached for an hour: fetch them first, so that intake is measured, not CJ.
+        for variant_id in variant_ids:
+            quote = {"country_code": "US", "zip": "78701", "items": [{"variant_id": variant_id, "quantity": 1}]}
+            _post(web_port, "/api/shipping/quote", quote)
+        minimal = _rate(web_port, "/api/bench/minimal", order, options.seconds)
+        accepted = _rate(web_port, "/api/orders", order, options.seconds)
+        print(f"minimal POST view        {minimal:8.1f} req/s")
+        print(f"POST /api/orders         {accepted:8.1f} accepted/s   ratio {accepted / minimal:.2f}")
+
+        # Latency to `placed`: a fresh queue, workers on, orders arriving at 1 per second.
+        from rq import Queue
+
+        Queue("create-order", connection=redis.Redis.from_url(BENCH_ENV["REDIS_URL"])).empty()
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
+            db.execute("UPDATE orders_order SET status = 'cancelled'")
+        workers = [
+            _spawn(sys.executable, "manage.py", "rqworker", "create-order", "--with-scheduler")
+            for _ in range(options.workers)
+        ]
+        time.sleep(2)
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
+            phase_started = db.execute("SELECT now()").fetchone()[0]
+        for n in range(options.orders):
+            assert _post(web_port, "/api/orders", order(1000, n)) == 202
+            time.sleep(1)
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
+
+            def placed() -> bool:
+                left = db.execute("SELECT count(*) FROM orders_order WHERE status IN ('pending', 'forwarding')")
+                return left.fetchone()[0] == 0
+
+            _wait_for(placed, "forwarding of every order", timeout=300)
+            rows = db.execute(
+                """SELECT EXTRACT(EPOCH FROM e.created_at - o.created_at) FROM orders_order o
+                   JOIN orders_orderevent e ON e.order_id = o.id AND e.to_status = 'placed'
+                   WHERE o.created_at >= %s""",
+                [phase_started],
+            ).fetchall()
+        seconds = sorted(float(row[0]) for row in rows)
+        p50 = statistics.median(seconds)
+        p99 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))]
+        print(f"acceptance -> placed     p50 {p50 * 1000:7.0f} ms   p99 {p99 * 1000:7.0f} ms   "
+              f"({len(seconds)} orders, 1/s, {options.workers} workers, CJ_QPS={QPS})")  # fmt: skip
+    finally:
+        _stop(*(p for p in (web, simulator, *(workers or [])) if p is not None))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Orders in the back office: filters, timeline, the last CJ answer, retry / cancel / export."""
+
+import json
+import logging
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from config.admin_csv import csv_stream_response
+from crm.admin.customers import customer_inline_register
+from crm.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
+from orders import selectors, services
+from orders.models import Order, OrderEvent, OrderItem
+
+business_logger = logging.getLogger("business")
+
+CSV_COLUMNS = (
+    "number", "created_at", "status", "email", "shipping_name", "shipping_country_code",
+    "items_total", "shipping_total", "total", "currency", "logistic_name", "cj_order_id",
+    "tracking_number", "failure_reason",
+)  # fmt: skip
+
+
+class HasTrackingFilter(admin.SimpleListFilter):
+    title = "tracking"
+    parameter_name = "has_tracking"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has tracking"), ("no", "No tracking")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        if self.value() == "yes":
+            return queryset.exclude(tracking_number="")
+        if self.value() == "no":
+            return queryset.filter(tracking_number="")
+        return queryset
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    can_delete = False
+    fields = ("variant", "quantity", "unit_price", "unit_cost")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "timeline"
+    fields = ("created_at", "from_status", "to_status", "message", "staff_user")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+STATUS_BADGES = {
+    Order.Status.PENDING: "warning",
+    Order.Status.FORWARDING: "warning",
+    Order.Status.PLACED: "ok",
+    Order.Status.SHIPPED: "ok",
+    Order.Status.DELIVERED: "ok",
+    Order.Status.FAILED: "danger",
+    Order.Status.CANCELLED: "lost",
+}
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "created_at", "status_badge", "customer_link", "shipping_country_code", "total",
+                    "cj_order_id", "tracking_number", "failure_reason")  # fmt: skip
+    list_filter = ("status", "created_at", "shipping_country_code", HasTrackingFilter, "failure_reason")
+    search_fields = ("number", "email", "cj_order_id", "tracking_number")
+    list_select_related = ("customer",)
+    date_hierarchy = "created_at"
+    inlines = (OrderItemInline, OrderEventInline)
+    actions = ("retry_forwarding", "cancel_orders", "export_csv")
+    readonly_fields = ("number", "customer_link", "status", "status_changed_at", "items_total", "shipping_total",
+                       "total", "currency", "cj_order_id", "cj_status", "cj_checked_at", "tracking_number",
+                       "tracking_url", "failure_reason", "failure_message", "last_cj_answer", "created_at",
+                       "updated_at")  # fmt: skip
+    fieldsets = (
+        (None, {"fields": ("number", "status", "status_changed_at", "customer_link", "email", "phone")}),
+        (
+            "Shipping",
+            {
+                "fields": (
+                    "shipping_name",
+                    "shipping_line1",
+                    "shipping_line2",
+                    "shipping_city",
+                    "shipping_province",
+                    "shipping_zip",
+                    "shipping_country_code",
+                    "logistic_name",
+                )
+            },
+        ),
+        ("Totals", {"fields": ("items_total", "shipping_total", "total", "currency")}),
+        (
+            "CJ",
+            {
+                "fields": (
+                    "cj_order_id",
+                    "cj_status",
+                    "cj_checked_at",
+                    "tracking_number",
+                    "tracking_url",
+                    "failure_reason",
+                    "failure_message",
+                    "last_cj_answer",
+                )
+            },
+        ),
+        ("Dates", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders come from the storefront
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> tuple[str, ...]:
+        if obj is not None and obj.status not in (Order.Status.PENDING, Order.Status.FAILED):
+            # Once CJ has the order, its address is CJ's: editing it here would change nothing there.
+            return (
+                *self.readonly_fields,
+                "email", "phone", "shipping_name", "shipping_line1", "shipping_line2", "shipping_city",
+                "shipping_province", "shipping_zip", "shipping_country_code", "logistic_name",
+            )  # fmt: skip
+        return tuple(self.readonly_fields)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, order: Order) -> str:
+        return format_html(
+            '<span class="crm-badge crm-badge--{}">{}</span>', STATUS_BADGES[order.status], order.get_status_display()
+        )
+
+    @admin.display(description="customer", ordering="customer__email")
+    def customer_link(self, order: Order) -> str:
+        url = reverse("admin:crm_customer_change", args=[order.customer_id])
+        return format_html('<a href="{}">{}</a>', url, order.customer)
+
+    @admin.display(description="last CJ answer")
+    def last_cj_answer(self, order: Order) -> str:
+        if not order.last_cj_response:
+            return "-"
+        return format_html("<pre>{}</pre>", json.dumps(order.last_cj_response, indent=2, sort_keys=True))
+
+    @admin.action(description="Retry forwarding to CJ (failed orders)")
+    def retry_forwarding(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        retried = refused = 0
+        for order in queryset.filter(status=Order.Status.FAILED):
+            try:
+                services.order_retry_forwarding(order_id=order.pk, staff_user=request.user)
+                retried += 1
+            except services.OrderRejected:
+                refused += 1
+        self.message_user(request, f"{retried} order(s) queued for forwarding again.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, f"{refused} order(s) lack the stock to retry.", messages.WARNING)
+
+    @admin.action(description="Cancel (orders CJ has not taken)")
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        cancelled = refused = 0
+        for order in queryset:
+            try:
+                services.order_cancel(order_id=order.pk, staff_user=request.user)
+                cancelled += 1
+            except services.OrderRejected:
+                refused += 1
+        self.message_user(request, f"{cancelled} order(s) cancelled.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request, f"{refused} order(s) are already at CJ and were left unchanged.", messages.WARNING
+            )
+
+    @admin.action(description="Export selected as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
+        business_logger.info("orders.exported", extra={"by": request.user.pk, "count": queryset.count()})
+        rows = queryset.order_by("-created_at").values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
+        return csv_stream_response(CSV_COLUMNS, rows, filename="orders")
+
+
+class CustomerOrderInline(admin.TabularInline):
+    model = Order
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("number", "created_at", "status", "total", "tracking_number")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+customer_inline_register(CustomerOrderInline)
+
+
+def _order_list_url(**params: str) -> str:
+    url = reverse("admin:orders_order_changelist")
+    return url + ("?" + "&".join(f"{key}={value}" for key, value in params.items()) if params else "")
+
+
+def orders_panels(request: HttpRequest) -> Any:
+    """Orders by status and the failed ones, on the admin dashboard."""
+    if not request.user.has_perm("orders.view_order"):
+        return
+    counts = selectors.order_counts_by_status()
+    total = sum(counts.values())
+    yield DashboardPanel(
+        key="orders-by-status",
+        title="Orders by status",
+        order=30,
+        url=_order_list_url(),
+        url_label=f"All {total} orders",
+        items=tuple(
+            DashboardItem(
+                label=label,
+                value=counts[status],
+                url=_order_list_url(status__exact=status),
+                badge=STATUS_BADGES[status],
+                share=round(100 * counts[status] / total, 1) if total else 0,
+            )
+            for status, label in Order.Status.choices
+        ),
+    )
+    failed = list(selectors.order_list_needing_attention()[:6])
+    yield DashboardPanel(
+        key="orders-failed",
+        title="Failed orders",
+        order=35,
+        url=_order_list_url(status__exact=Order.Status.FAILED),
+        url_label="All failed orders",
+        empty_text="No failed orders.",
+        items=tuple(
+            DashboardItem(
+                label=order.number,
+                value=order.get_failure_reason_display() or "failed",
+                url=reverse("admin:orders_order_change", args=[order.pk]),
+                badge="danger",
+                hint=order.failure_message[:80],
+            )
+            for order in failed
+        ),
+    )
+
+
+dashboard_panel_register(orders_panels)

@@ -1,0 +1,27 @@
+"""Queue entry points of the orders app (`create-order` queue)."""
+
+from rq import get_current_job
+
+from orders.forwarding import order_forward_to_cj, order_sync_cj_status, orders_sweep
+
+
+def _job_id() -> str | None:
+    job = get_current_job()
+    return job.id if job else None
+
+
+def order_forward_to_cj_job(order_id: int) -> str | None:
+    """Forward one order to CJ; transient CJ errors raise so RQ retries with backoff."""
+    order = order_forward_to_cj(order_id=order_id, job_id=_job_id())
+    return order.status if order else None
+
+
+def order_sync_cj_status_job(order_id: int) -> str | None:
+    """Ask CJ for one placed order's status and apply it."""
+    order = order_sync_cj_status(order_id=order_id)
+    return order.status if order else None
+
+
+def orders_sweep_job() -> dict[str, int]:
+    """Periodic: re-enqueue stuck orders and check quiet ones at CJ."""
+    return orders_sweep()

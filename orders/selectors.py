@@ -1,0 +1,53 @@
+"""Reads of the orders app."""
+
+import hmac
+
+from django.db.models import Count, QuerySet
+
+from catalog.models import Product, Variant
+from orders.models import Order
+
+
+def order_get_for_reader(*, number: str, access_token: str | None, is_staff: bool) -> Order | None:
+    """The order with its items, variants and timeline, if the caller may read it (staff, or the
+    buyer holding its access token); None otherwise, so callers cannot tell the two apart."""
+    order = (
+        Order.objects.select_related("customer")
+        .prefetch_related("items__variant__product", "events")
+        .filter(number=number)
+        .first()
+    )
+    if order is None:
+        return None
+    if is_staff or (access_token and hmac.compare_digest(access_token.encode(), order.access_token.encode())):
+        return order
+    return None
+
+
+def order_get_by_idempotency_key(*, key: str) -> Order | None:
+    return Order.objects.filter(idempotency_key=key).first()
+
+
+def order_counts_by_status() -> dict[str, int]:
+    """Orders per status, every status present (0 when none), for the admin dashboard."""
+    counts = dict(Order.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return {status: counts.get(status, 0) for status in Order.Status.values}
+
+
+def order_list_needing_attention() -> QuerySet[Order]:
+    """Failed orders, for the admin dashboard."""
+    return Order.objects.filter(status=Order.Status.FAILED).order_by("-status_changed_at")
+
+
+def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant], dict[str, list[str]]]:
+    """The variants of an order's lines, and per line index what makes a line unorderable
+    (unknown variant, or variant/product not active)."""
+    found = Variant.objects.select_related("product").in_bulk(variant_ids)
+    errors: dict[str, list[str]] = {}
+    for index, variant_id in enumerate(variant_ids):
+        variant = found.get(variant_id)
+        if variant is None:
+            errors[str(index)] = ["This variant does not exist."]
+        elif variant.status != Variant.Status.ACTIVE or variant.product.status != Product.Status.ACTIVE:
+            errors[str(index)] = ["This variant is not available."]
+    return found, errors

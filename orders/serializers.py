@@ -1,0 +1,108 @@
+"""Order API shapes. Prices never come from the client: unknown fields (a `price`) are ignored."""
+
+from rest_framework import serializers
+
+from orders.models import Order, OrderEvent, OrderItem
+
+
+class LineSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=99)
+
+
+def _validate_lines(lines: list[dict]) -> list[dict]:
+    ids = [line["variant_id"] for line in lines]
+    if len(ids) != len(set(ids)):
+        raise serializers.ValidationError("Each variant may appear once; raise its quantity instead.")
+    return lines
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    country_code = serializers.RegexField(r"^[A-Za-z]{2}$", error_messages={"invalid": "Two letters (ISO 3166-1)."})
+    zip = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    items = LineSerializer(many=True, allow_empty=False, max_length=20)
+
+    def validate_country_code(self, value: str) -> str:
+        return value.upper()
+
+    def validate_items(self, value: list[dict]) -> list[dict]:
+        return _validate_lines(value)
+
+
+class FreightOptionSerializer(serializers.Serializer):
+    logistic_name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, source="total_price")
+    currency = serializers.CharField(default="USD")
+    delivery_days = serializers.CharField()
+
+
+class AddressSerializer(serializers.Serializer):
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    city = serializers.CharField(max_length=50)
+    province = serializers.CharField(max_length=50)
+    zip = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    country_code = serializers.RegexField(r"^[A-Za-z]{2}$", error_messages={"invalid": "Two letters (ISO 3166-1)."})
+
+    def validate_country_code(self, value: str) -> str:
+        return value.upper()
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=50)
+    name = serializers.CharField(max_length=50)
+    phone = serializers.RegexField(r"^\+?[0-9 ()-]{6,20}$", required=False, allow_blank=True, default="", max_length=20)
+    shipping_address = AddressSerializer()
+    items = LineSerializer(many=True, allow_empty=False, max_length=20)
+    logistic_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+
+    def validate_items(self, value: list[dict]) -> list[dict]:
+        return _validate_lines(value)
+
+
+class OrderAcceptedSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    access_token = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="variant.sku")
+    name = serializers.CharField(source="variant.product.name")
+    options = serializers.JSONField(source="variant.option_values")
+
+    class Meta:
+        model = OrderItem
+        fields = ("variant_id", "sku", "name", "options", "quantity", "unit_price")
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ("created_at", "from_status", "to_status", "message")
+
+
+class OrderDetailSerializer(serializers.ModelSerializer):
+    items = OrderItemSerializer(many=True)
+    timeline = OrderEventSerializer(many=True, source="events")
+    tracking = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = (
+            "number",
+            "status",
+            "created_at",
+            "currency",
+            "items",
+            "items_total",
+            "shipping_total",
+            "total",
+            "logistic_name",
+            "tracking",
+            "timeline",
+        )
+
+    def get_tracking(self, order: Order) -> dict[str, str | None]:
+        return {"number": order.tracking_number or None, "url": order.tracking_url or None}

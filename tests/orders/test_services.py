@@ -1,0 +1,122 @@
+"""Order status machine, stock release on failure and cancellation, staff retry."""
+
+import pytest
+
+from catalog.models import Variant
+from orders import services
+from orders.forwarding import order_apply_cj_update, order_apply_tracking
+from orders.models import Order
+from tests.catalog.factories import VariantFactory
+from tests.orders.factories import OrderFactory, OrderItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _reserved_order(stock_left: int = 5, quantity: int = 2, status: str = Order.Status.PENDING) -> Order:
+    """An order whose `quantity` units were taken from a variant that now has `stock_left`."""
+    variant = VariantFactory(stock=stock_left)
+    order = OrderFactory(items=[], status=status)
+    OrderItemFactory(order=order, variant=variant, quantity=quantity)
+    return order
+
+
+def _stock(order: Order) -> int:
+    return Variant.objects.get(pk=order.items.get().variant_id).stock
+
+
+def test_failure_releases_reserved_stock_and_records_reason():
+    order = _reserved_order(stock_left=5, quantity=2, status=Order.Status.FORWARDING)
+
+    services.order_fail(order_id=order.pk, reason=Order.FailureReason.BALANCE_INSUFFICIENT, message="no money")
+
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason, order.failure_message) == ("failed", "balance_insufficient", "no money")
+    assert _stock(order) == 7
+    assert list(order.events.values_list("from_status", "to_status")) == [("forwarding", "failed")]
+
+
+def test_cancel_of_pending_order_releases_stock_once():
+    order = _reserved_order(stock_left=5, quantity=2)
+
+    services.order_cancel(order_id=order.pk)
+    services.order_cancel(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert _stock(order) == 7
+
+
+def test_cancel_of_failed_order_does_not_release_again():
+    order = _reserved_order(stock_left=5, quantity=2, status=Order.Status.FORWARDING)
+    services.order_fail(order_id=order.pk, reason="rejected", message="no")
+
+    services.order_cancel(order_id=order.pk)
+
+    assert _stock(order) == 7
+
+
+@pytest.mark.parametrize("status", [Order.Status.FORWARDING, Order.Status.PLACED, Order.Status.SHIPPED])
+def test_cancel_refused_once_cj_may_have_the_order(status):
+    order = _reserved_order(status=status)
+
+    with pytest.raises(services.OrderRejected):
+        services.order_cancel(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == status
+    assert _stock(order) == 5
+
+
+def test_retry_of_failed_order_reserves_again_and_goes_pending():
+    order = _reserved_order(stock_left=5, quantity=2, status=Order.Status.FORWARDING)
+    services.order_fail(order_id=order.pk, reason="rejected", message="no")
+
+    services.order_retry_forwarding(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == ("pending", "")
+    assert _stock(order) == 5
+
+
+def test_retry_refused_when_stock_is_gone():
+    order = _reserved_order(stock_left=0, quantity=2, status=Order.Status.FORWARDING)
+    services.order_fail(order_id=order.pk, reason="rejected", message="no")
+    Variant.objects.filter(pk=order.items.get().variant_id).update(stock=1)
+
+    with pytest.raises(services.OrderRejected):
+        services.order_retry_forwarding(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == "failed"
+    assert _stock(order) == 1
+
+
+def test_cj_updates_follow_the_status_machine():
+    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-1")
+
+    order_apply_cj_update(cj_order_id="CJ-1", cj_status="SHIPPED", tracking_number="TN1", source="webhook")
+    order_apply_cj_update(cj_order_id="CJ-1", cj_status="UNSHIPPED", source="webhook")  # late message
+
+    order.refresh_from_db()
+    assert (order.status, order.tracking_number, order.cj_status) == ("shipped", "TN1", "SHIPPED")
+    assert list(order.events.values_list("from_status", "to_status")) == [("placed", "shipped")]
+
+
+def test_tracking_delivered_moves_order_to_delivered_with_timeline():
+    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-2")
+
+    order_apply_tracking(cj_order_id="CJ-2", tracking_number="TN2", tracking_url=None, tracking_status=5)
+    order_apply_tracking(cj_order_id="CJ-2", tracking_number="TN2", tracking_url="https://t.example/TN2",
+                         tracking_status=12)  # fmt: skip
+
+    order.refresh_from_db()
+    assert (order.status, order.tracking_number, order.tracking_url) == ("delivered", "TN2", "https://t.example/TN2")
+    assert list(order.events.values_list("from_status", "to_status")) == [
+        ("placed", "shipped"),
+        ("shipped", "delivered"),
+    ]
+
+
+def test_unknown_cj_order_is_ignored():
+    assert order_apply_cj_update(cj_order_id="nope", cj_status="SHIPPED", source="webhook") is None
+    assert order_apply_tracking(cj_order_id="nope", tracking_number="x", tracking_url=None, tracking_status=1) is None
