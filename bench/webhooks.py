@@ -1,0 +1,223 @@
+"""Benchmark of the CJ webhook receiver and of the `process-webhook` queue.
+
+1. Ack latency: gunicorn (sync workers) serves `POST /api/webhooks/cj` on loopback; signed STOCK
+   messages (each for one of the bench's variants) arrive open-loop at a fixed rate; prints p50,
+   p99 and max of the answer time (goal at 200 requests/s: p99 <= 10 ms, none over 1 s).
+2. Processing: the events stored by part 1 are processed by one burst worker of the project's
+   worker class (`config.queues.Worker`), then as many no-op jobs on the same queue and worker
+   class; prints both rates and their ratio (goal >= 0.5).
+
+Uses its own database (`BENCH_DATABASE_NAME`, default `bench_webhooks`) and Redis database
+(`BENCH_REDIS_URL`, default db 12; only this bench's queue and keys are touched).
+
+    .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 10] [--workers 2] [--variants 500]
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "bench_webhooks")
+OPEN_ID = "1234567890"  # placeholder account id, as in the simulator and CJ's samples
+BENCH_ENV = {
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
+    "REDIS_CACHE_URL": os.environ.get("BENCH_REDIS_CACHE_URL", "redis://127.0.0.1:6379/13"),
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "LOG_LEVEL": "WARNING",
+    "CJ_OPEN_ID": OPEN_ID,
+    "CJ_API_KEY": "",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+}
+
+
+def noop_job() -> None:
+    """The baseline: a job that does nothing, run by the same worker class."""
+
+
+def setup_database(variants: int) -> list[str]:
+    """(Re)create the bench database, migrate, and add `variants` variants; returns their CJ vids."""
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=BASE_DIR, check=True)
+    from decimal import Decimal
+
+    from catalog.models import Product, Variant
+
+    products = Product.objects.bulk_create(
+        Product(cj_pid=f"BP{n}", name=f"Bench product {n}", min_price=Decimal("9.90"), max_price=Decimal("9.90"))
+        for n in range(variants)
+    )
+    Variant.objects.bulk_create(
+        Variant(cj_vid=f"BV{n}", product=product, supplier_cost=Decimal("4.00"), price=Decimal("9.90"), stock=10)
+        for n, product in enumerate(products)
+    )
+    return [f"BV{n}" for n in range(variants)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def signed_body(message_id: str, vid: str, stock: int) -> tuple[bytes, str]:
+    message = {
+        "messageId": message_id,
+        "type": "STOCK",
+        "messageType": "UPDATE",
+        "openId": int(OPEN_ID),
+        "params": {vid: [{"vid": vid, "areaId": "1", "areaEn": "China Warehouse", "countryCode": "CN",
+                          "storageNum": stock}]},
+    }  # fmt: skip
+    body = json.dumps(message, separators=(",", ":")).encode()
+    return body, base64.b64encode(hmac.new(OPEN_ID.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def post(port: int, body: bytes, signature: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("POST", "/api/webhooks/cj", body=body,
+                           headers={"Content-Type": "application/json", "sign": signature})  # fmt: skip
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def serve(workers: int) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--log-level", "warning"],
+        cwd=BASE_DIR, env=os.environ.copy(), stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            body, signature = signed_body("warm-up", "BV0", 10)
+            if post(port, body, signature) == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def ack_latencies(port: int, *, rate: float, seconds: float, vids: list[str]) -> tuple[list[float], list[int], float]:
+    """Open loop: request i is sent at start + i/rate whatever the previous answers did."""
+    total = int(rate * seconds)
+    bodies = [signed_body(f"bench-{n}", vids[n % len(vids)], n % 1000) for n in range(total)]
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def send(index: int) -> None:
+        started = time.perf_counter()
+        status = post(port, *bodies[index])
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            latencies.append(elapsed)
+            statuses.append(status)
+
+    begun = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for index in range(total):
+            delay = begun + index / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, index)
+    return latencies, statuses, time.perf_counter() - begun
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def drain(queue_name: str) -> tuple[int, float]:
+    """Run one burst worker of the project's class on the queue; returns (jobs done, seconds)."""
+    from django_rq.workers import get_worker
+
+    worker = get_worker(queue_name)
+    before = worker.queues[0].finished_job_registry.count + worker.queues[0].failed_job_registry.count
+    started = time.perf_counter()
+    worker.work(burst=True, logging_level="WARNING")
+    elapsed = time.perf_counter() - started
+    after = worker.queues[0].finished_job_registry.count + worker.queues[0].failed_job_registry.count
+    return after - before, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="webhook requests per second")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--variants", type=int, default=500)
+    args = parser.parse_args()
+
+    os.environ.update(BENCH_ENV)
+    import django
+
+    django.setup()
+    from config.queues import PROCESS_WEBHOOK, get_queue
+    from webhooks.models import WebhookEvent
+
+    vids = setup_database(args.variants)
+    queue = get_queue(PROCESS_WEBHOOK)
+    queue.empty()
+    for registry in (queue.finished_job_registry, queue.failed_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+
+    server, port = serve(args.workers)
+    try:
+        latencies, statuses, elapsed = ack_latencies(port, rate=args.rate, seconds=args.seconds, vids=vids)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    non_200 = len([status for status in statuses if status != 200])
+    print(f"ack: {len(latencies)} signed STOCK pushes at {len(latencies) / elapsed:.1f}/s over {elapsed:.1f}s, "
+          f"gunicorn {args.workers} sync workers, open loop")  # fmt: skip
+    print(
+        f"ack latency p50 {statistics.median(latencies):.2f} ms, p99 {percentile(latencies, 0.99):.2f} ms, "
+        f"max {max(latencies):.2f} ms; over 1 s: {len([ms for ms in latencies if ms > 1000])}; non-200: {non_200} "
+        "(goal p99 <= 10 ms, none over 1 s)"
+    )
+
+    stored = WebhookEvent.objects.count()
+    done, seconds = drain(PROCESS_WEBHOOK)
+    processed = WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count()
+    webhook_rate = done / seconds
+    for _ in range(done):
+        queue.enqueue("bench.webhooks.noop_job")
+    noop_done, noop_seconds = drain(PROCESS_WEBHOOK)
+    noop_rate = noop_done / noop_seconds
+    print(f"process-webhook: {done} jobs in {seconds:.1f}s = {webhook_rate:.1f} jobs/s "
+          f"({processed} of {stored} stored events processed)")  # fmt: skip
+    print(f"no-op jobs:      {noop_done} jobs in {noop_seconds:.1f}s = {noop_rate:.1f} jobs/s (same worker class)")
+    print(f"ratio {webhook_rate / noop_rate:.2f} (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()

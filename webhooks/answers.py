@@ -1,0 +1,50 @@
+"""Answers given to CJ, counted per minute in Redis, for the pause guard (CJ pauses every push
+once half of its deliveries fail). Counting never delays or fails an answer."""
+
+import time
+
+import redis
+from django.conf import settings
+
+BUCKET_SECONDS = 60
+KEY_TTL_SECONDS = 2 * 60 * 60
+
+_connection: tuple[str, redis.Redis] | None = None
+
+
+def _redis() -> redis.Redis:
+    """The queue Redis with short timeouts, one client per process."""
+    global _connection
+    if _connection is None or _connection[0] != settings.REDIS_URL:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.25, socket_timeout=0.25)
+        _connection = (settings.REDIS_URL, client)
+    return _connection[1]
+
+
+def _key(bucket: int) -> str:
+    return f"webhooks:answers:{bucket}"
+
+
+def answer_record(*, status_code: int) -> None:
+    """Count one answer (200 or not) in this minute's bucket; a Redis error is ignored."""
+    key = _key(int(time.time()) // BUCKET_SECONDS)
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.hincrby(key, "ok" if status_code == 200 else "failed", 1)
+        pipe.expire(key, KEY_TTL_SECONDS)
+        pipe.execute()
+    except redis.RedisError:
+        pass  # the guard misses one answer; the answer itself must not fail
+
+
+def answer_counts(*, window_seconds: int) -> tuple[int, int]:
+    """(answers, answers other than 200) in the last `window_seconds`; raises redis.RedisError."""
+    current = int(time.time()) // BUCKET_SECONDS
+    pipe = _redis().pipeline(transaction=False)
+    for bucket in range(current - window_seconds // BUCKET_SECONDS + 1, current + 1):
+        pipe.hmget(_key(bucket), "ok", "failed")
+    ok = failed = 0
+    for ok_count, failed_count in pipe.execute():
+        ok += int(ok_count or 0)
+        failed += int(failed_count or 0)
+    return ok + failed, failed

@@ -1,0 +1,201 @@
+"""What each CJ message type means for our data: one handler per `type`, calling domain services.
+
+Handlers return a short outcome for the event row and raise `PayloadError` when the message
+cannot be applied at all (a permanent failure: retrying would not help). Any other exception is
+treated as transient by the caller and retried. The domain services invalidate the caches of the
+products they touch.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from catalog.services import product_deactivate, product_update_from_cj, variant_stock_set, variant_update_from_cj
+from integrations.cj.parsing import optional_str, to_datetime, to_decimal, to_int, to_str
+from orders.forwarding import order_apply_cj_update, order_apply_tracking, order_record_split
+from webhooks.models import WebhookEvent
+
+# productStatus: current docs 2 = off sale, 3 = on sale; an older version 0 deleted, 5 off sale.
+PRODUCT_ON_SALE = {3}
+PRODUCT_OFF_SALE = {0, 2, 5}
+# Keys under which a STOCK message might date its figures (none in the documented samples).
+STOCK_TIME_KEYS = ("updateTime", "updateDate", "timestamp", "time", "createTime")
+
+
+class PayloadError(ValueError):
+    """The message's params cannot be applied (missing ids, wrong shapes): a permanent failure."""
+
+
+def _params(event: WebhookEvent) -> Mapping[str, Any]:
+    if not isinstance(event.params, Mapping):
+        raise PayloadError(f"{event.topic} params must be an object")
+    return event.params
+
+
+def _required_id(params: Mapping[str, Any], key: str) -> str:
+    value = optional_str(params.get(key))
+    if value is None:
+        raise PayloadError(f"params.{key} is missing")
+    return value
+
+
+def _images(value: Any) -> list[str] | None:
+    if isinstance(value, list):
+        images = [str(image) for image in value if image]
+    elif isinstance(value, str) and value.strip().startswith("["):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = []
+        images = [str(image) for image in decoded if image] if isinstance(decoded, list) else []
+    elif isinstance(value, str) and value.strip():
+        images = [value.strip()]
+    else:
+        images = []
+    return images or None
+
+
+def _track_events(value: Any) -> list[dict[str, Any]]:
+    """`logisticsTrackEvents`: documented as a JSON string holding an array; accept an array too."""
+    if isinstance(value, str) and value.strip():
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def handle_product(event: WebhookEvent) -> str:
+    params = _params(event)
+    pid = _required_id(params, "pid")
+    if event.message_type == "DELETE":
+        product = product_deactivate(cj_pid=pid)
+        return f"product {pid} deactivated" if product else f"product {pid} not carried"
+    status = to_int(params.get("productStatus"), default=-1)
+    is_on_sale = True if status in PRODUCT_ON_SALE else False if status in PRODUCT_OFF_SALE else None
+    name = optional_str(params.get("productNameEn")) or optional_str(params.get("productName"))
+    description = params.get("productDescription")
+    product = product_update_from_cj(
+        cj_pid=pid,
+        name=name,
+        description=to_str(description) if description is not None else None,
+        images=_images(params.get("productImage")),
+        is_on_sale=is_on_sale,
+    )
+    return f"product {pid} updated" if product else f"product {pid} not carried"
+
+
+def handle_variant(event: WebhookEvent) -> str:
+    params = _params(event)
+    vid = _required_id(params, "vid")
+    if event.message_type == "DELETE":
+        is_on_sale: bool | None = False
+    else:
+        status = params.get("variantStatus")
+        is_on_sale = None if status is None else to_int(status) == 1
+    cost = to_decimal(params.get("variantSellPrice"))
+    if cost is not None and cost < 0:
+        raise PayloadError(f"variant {vid} has a negative variantSellPrice")
+    weight = to_decimal(params.get("variantWeight"))
+    variant = variant_update_from_cj(
+        cj_vid=vid,
+        supplier_cost=cost,
+        is_on_sale=is_on_sale,
+        sku=optional_str(params.get("variantSku")),
+        weight_grams=weight if weight is not None and weight >= 0 else None,
+    )
+    return f"variant {vid} updated" if variant else f"variant {vid} not carried"
+
+
+def _stock_rows(params: Any) -> dict[str, list[Mapping[str, Any]]]:
+    """STOCK params: a map vid -> warehouse rows (CONTRACT §9.5, provisional); a flat list is accepted too."""
+    rows_by_vid: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    if isinstance(params, Mapping):
+        for vid, rows in params.items():
+            listed = rows if isinstance(rows, list) else [rows]
+            rows_by_vid[str(vid)].extend(row for row in listed if isinstance(row, Mapping))
+    elif isinstance(params, list):
+        for row in params:
+            if isinstance(row, Mapping) and optional_str(row.get("vid")):
+                rows_by_vid[to_str(row["vid"])].append(row)
+    return {vid: rows for vid, rows in rows_by_vid.items() if rows}
+
+
+def _stock_as_of(rows: list[Mapping[str, Any]], received_at: datetime) -> datetime:
+    """The message's own time for these figures when CJ sends one, else when we received it."""
+    times = [to_datetime(row.get(key)) for row in rows for key in STOCK_TIME_KEYS if row.get(key) is not None]
+    known = [moment for moment in times if moment is not None]
+    return max(known) if known else received_at
+
+
+def handle_stock(event: WebhookEvent) -> str:
+    rows_by_vid = _stock_rows(event.params)
+    if not rows_by_vid:
+        raise PayloadError("STOCK params hold no warehouse rows")
+    applied, skipped = 0, 0
+    for vid, rows in sorted(rows_by_vid.items()):
+        if any(row.get("storageNum") is None for row in rows):
+            raise PayloadError(f"STOCK row of variant {vid} has no storageNum")
+        total = max(sum(to_int(row.get("storageNum")) for row in rows), 0)
+        variant = variant_stock_set(cj_vid=vid, stock=total, as_of=_stock_as_of(rows, event.received_at))
+        if variant is None:
+            skipped += 1
+        else:
+            applied += 1
+    return f"stock of {applied} variant(s) set, {skipped} not carried or older than ours"
+
+
+def handle_order(event: WebhookEvent) -> str:
+    params = _params(event)
+    number = optional_str(params.get("orderNumber")) or optional_str(params.get("orderNum"))
+    cj_order_id = optional_str(params.get("cjOrderId"))
+    if number is None and cj_order_id is None:
+        raise PayloadError("ORDER params carry neither orderNumber nor cjOrderId")
+    source = "webhook order connected" if event.message_type == "ORDER_CONNNECTED" else "webhook"
+    order = order_apply_cj_update(
+        order_number=number,
+        cj_order_id=cj_order_id,
+        cj_status=optional_str(params.get("orderStatus")),
+        logistic_name=optional_str(params.get("logisticName")),
+        tracking_number=optional_str(params.get("trackNumber")),
+        tracking_url=optional_str(params.get("trackingUrl")),
+        source=source,
+        data={"message_id": event.message_id, "message_type": event.message_type, "params": dict(params)},
+    )
+    label = number or cj_order_id
+    return f"order {label} is {order.status}" if order else f"no order {label}"
+
+
+def handle_order_split(event: WebhookEvent) -> str:
+    params = _params(event)
+    cj_order_id = _required_id(params, "originalOrderId")
+    order = order_record_split(cj_order_id=cj_order_id, split=dict(params))
+    return f"split recorded on order {order.number}" if order else f"no order with CJ id {cj_order_id}"
+
+
+def handle_logistic(event: WebhookEvent) -> str:
+    params = _params(event)
+    cj_order_id = _required_id(params, "orderId")
+    order = order_apply_tracking(
+        cj_order_id=cj_order_id,
+        tracking_number=to_str(params.get("trackingNumber")),
+        tracking_url=optional_str(params.get("trackingUrl")),
+        tracking_status=to_int(params.get("trackingStatus")),
+        logistic_name=optional_str(params.get("logisticName")),
+        events=_track_events(params.get("logisticsTrackEvents")),
+    )
+    return f"tracking applied to order {order.number} ({order.status})" if order else f"no order {cj_order_id}"
+
+
+HANDLERS: dict[str, Callable[[WebhookEvent], str]] = {
+    "PRODUCT": handle_product,
+    "VARIANT": handle_variant,
+    "STOCK": handle_stock,
+    "ORDER": handle_order,
+    "ORDERSPLIT": handle_order_split,
+    "LOGISTIC": handle_logistic,
+}

@@ -1,0 +1,105 @@
+"""Reads of the webhook inbox: events to sweep, counts per status, and the pause guard's figures."""
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from webhooks import answers
+from webhooks.models import WebhookEvent
+
+GUARD_WINDOW_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class PauseGuardStats:
+    """Failure shares over the last hour: answers other than 200, and events that failed to process."""
+
+    answers_total: int | None  # None: Redis (where answers are counted) is unreachable
+    answers_failed: int | None
+    answer_failure_ratio: float
+    events_total: int
+    events_failed: int
+    processing_failure_ratio: float
+    threshold: float
+    min_samples: int
+    is_alerting: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def webhook_event_get(*, event_id: int) -> WebhookEvent | None:
+    return WebhookEvent.objects.filter(pk=event_id).first()
+
+
+def webhook_event_ids_unprocessed(
+    *, received_before_seconds: int, processing_before_seconds: int, limit: int
+) -> list[int]:
+    """Events stored but never processed (oldest first): `received` for longer than the first
+    delay, or stuck in `processing` (their worker died) for longer than the second."""
+    now = timezone.now()
+    stale = Q(status=WebhookEvent.Status.RECEIVED, received_at__lt=now - timedelta(seconds=received_before_seconds))
+    stale |= Q(status=WebhookEvent.Status.PROCESSING, updated_at__lt=now - timedelta(seconds=processing_before_seconds))
+    return list(WebhookEvent.objects.filter(stale).order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def webhook_event_counts_by_status(*, since_seconds: int | None = None) -> dict[str, int]:
+    """How many events are in each status (all of them, or those received in the last `since_seconds`)."""
+    events = WebhookEvent.objects.all()
+    if since_seconds is not None:
+        events = events.filter(received_at__gte=timezone.now() - timedelta(seconds=since_seconds))
+    counts = dict.fromkeys(WebhookEvent.Status.values, 0)
+    for row in events.values("status").annotate(total=Count("pk")).order_by():
+        counts[row["status"]] = row["total"]
+    return counts
+
+
+def webhook_answer_counts(*, window_seconds: int = GUARD_WINDOW_SECONDS) -> tuple[int, int]:
+    """(answers, answers other than 200) given to CJ in the window; raises redis.RedisError."""
+    return answers.answer_counts(window_seconds=window_seconds)
+
+
+def _ratio(part: int, whole: int, min_samples: int) -> float:
+    return round(part / whole, 4) if whole >= max(min_samples, 1) else 0.0
+
+
+def webhook_pause_guard_stats() -> PauseGuardStats:
+    """The last hour's failure shares; alerting when either passes WEBHOOKS_ALERT_FAILURE_RATIO
+    (with at least WEBHOOKS_ALERT_MIN_SAMPLES answers or processed events behind it)."""
+    threshold, min_samples = settings.WEBHOOKS_ALERT_FAILURE_RATIO, settings.WEBHOOKS_ALERT_MIN_SAMPLES
+    try:
+        answers_total, answers_failed = webhook_answer_counts()
+    except redis.RedisError:
+        answers_total = answers_failed = None
+    counts = webhook_event_counts_by_status(since_seconds=GUARD_WINDOW_SECONDS)
+    events_failed = counts[WebhookEvent.Status.FAILED]
+    events_total = events_failed + counts[WebhookEvent.Status.PROCESSED] + counts[WebhookEvent.Status.IGNORED]
+    answer_ratio = _ratio(answers_failed or 0, answers_total or 0, min_samples)
+    processing_ratio = _ratio(events_failed, events_total, min_samples)
+    return PauseGuardStats(
+        answers_total=answers_total,
+        answers_failed=answers_failed,
+        answer_failure_ratio=answer_ratio,
+        events_total=events_total,
+        events_failed=events_failed,
+        processing_failure_ratio=processing_ratio,
+        threshold=threshold,
+        min_samples=min_samples,
+        is_alerting=answer_ratio > threshold or processing_ratio > threshold,
+    )
+
+
+def order_ids_open_at_cj() -> list[int]:
+    """Orders CJ holds and has not finished (placed or shipped): what a reconciliation re-checks."""
+    from orders.models import Order
+
+    return list(
+        Order.objects.filter(status__in=(Order.Status.PLACED, Order.Status.SHIPPED))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

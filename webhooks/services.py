@@ -1,0 +1,217 @@
+"""Webhook inbox use cases: store a received message, process it, replay or ignore it, sweep up
+what was never processed, check the pause guard, and re-register with CJ.
+
+Storing is one INSERT (a duplicate `messageId` is caught by the unique constraint and changes
+nothing) and enqueues processing after commit. Processing holds the event's row lock while the
+domain services run, so an event is applied at most once even if two jobs race.
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from config.queues import CREATE_ORDER, PROCESS_WEBHOOK, enqueue, enqueue_on_commit, get_queue
+from integrations.cj.client import get_client
+from webhooks import selectors
+from webhooks.dispatch import HANDLERS, PayloadError
+from webhooks.messages import Message
+from webhooks.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+PENDING_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# A `processing` event older than this lost its worker (the queue's job timeout is 2 minutes).
+PROCESSING_STALE_SECONDS = 10 * 60
+SWEEP_BATCH = 500
+
+
+def process_job_id(event_id: int) -> str:
+    """One RQ job id per event, so the sweeper can tell whether it is already queued."""
+    return f"webhook-{event_id}"
+
+
+def _enqueue_processing_on_commit(event_id: int) -> None:
+    from webhooks.jobs import webhook_event_process_job
+
+    enqueue_on_commit(PROCESS_WEBHOOK, webhook_event_process_job, event_id, job_id=process_job_id(event_id))
+
+
+def webhook_event_store(
+    *,
+    message: Message,
+    headers: Mapping[str, str],
+    remote_addr: str | None,
+    provider: str = WebhookEvent.Provider.CJ,
+) -> tuple[WebhookEvent | None, bool]:
+    """Store a verified message once and enqueue its processing after commit.
+
+    Returns (event, True) when stored now, (None, False) for a redelivery of a stored messageId
+    (nothing changes). A Redis outage only skips the enqueue (logged); the sweeper catches up.
+    """
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                provider=provider,
+                message_id=message.message_id,
+                topic=message.topic,
+                message_type=message.message_type,
+                raw_body=message.text,
+                headers=dict(headers),
+                params=message.params,
+                remote_addr=remote_addr or None,
+            )
+            _enqueue_processing_on_commit(event.pk)
+    except IntegrityError:
+        logger.info("webhooks.duplicate", extra={"message_id": message.message_id, "topic": message.topic})
+        return None, False
+    logger.info(
+        "webhooks.received",
+        extra={"event_id": event.pk, "message_id": event.message_id, "topic": event.topic},
+    )
+    return event, True
+
+
+def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> WebhookEvent | None:
+    """Apply one stored event through the domain services and record the outcome on the row.
+
+    Unknown types become `ignored`; a malformed payload `failed` at once. Any other error is
+    recorded and re-raised so that RQ retries; on the last attempt the event becomes `failed`.
+    Final events are left alone (idempotent). Returns None when the event is gone.
+    """
+    failure: Exception | None = None
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.is_final:
+            return event
+        event.attempts += 1
+        handler = HANDLERS.get(event.topic)
+        if handler is None:
+            event.status, event.outcome = WebhookEvent.Status.IGNORED, f"type {event.topic} is not handled"
+        else:
+            try:
+                with transaction.atomic():
+                    event.outcome = handler(event)[:500]
+                event.status, event.error = WebhookEvent.Status.PROCESSED, ""
+            except PayloadError as error:
+                event.status, event.error = WebhookEvent.Status.FAILED, f"Invalid payload: {error}"
+            except Exception as error:
+                failure = error
+                event.error = f"{type(error).__name__}: {error}"[:2000]
+                event.status = WebhookEvent.Status.FAILED if is_last_attempt else WebhookEvent.Status.RECEIVED
+        if event.status != WebhookEvent.Status.RECEIVED:
+            event.processed_at = timezone.now()
+        event.save(update_fields=["status", "attempts", "outcome", "error", "processed_at", "updated_at"])
+    fields = {"event_id": event.pk, "topic": event.topic, "status": event.status, "attempt": event.attempts}
+    if event.status == WebhookEvent.Status.FAILED:
+        logger.error("webhooks.process.failed", extra={**fields, "error": event.error})
+    else:
+        logger.info("webhooks.process.done", extra={**fields, "outcome": event.outcome})
+    if failure is not None:
+        raise failure
+    return event
+
+
+@transaction.atomic
+def webhook_event_replay(*, event_id: int) -> WebhookEvent | None:
+    """Put an event back to `received` and enqueue its processing after commit (admin "replay")."""
+    event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        return None
+    event.status, event.error, event.outcome, event.processed_at = WebhookEvent.Status.RECEIVED, "", "", None
+    event.save(update_fields=["status", "error", "outcome", "processed_at", "updated_at"])
+    _enqueue_processing_on_commit(event.pk)
+    logger.info("webhooks.replayed", extra={"event_id": event.pk, "topic": event.topic})
+    return event
+
+
+@transaction.atomic
+def webhook_event_mark_ignored(*, event_id: int, reason: str = "Marked ignored by staff.") -> WebhookEvent | None:
+    """Mark an unprocessed or failed event `ignored` (admin action); processed events are left as they are."""
+    event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None or event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
+        return event
+    event.status, event.outcome, event.processed_at = WebhookEvent.Status.IGNORED, reason[:500], timezone.now()
+    event.save(update_fields=["status", "outcome", "processed_at", "updated_at"])
+    logger.info("webhooks.ignored", extra={"event_id": event.pk, "topic": event.topic})
+    return event
+
+
+def _has_pending_job(event_id: int) -> bool:
+    queue = get_queue(PROCESS_WEBHOOK)
+    try:
+        job = Job.fetch(process_job_id(event_id), connection=queue.connection)
+    except NoSuchJobError:
+        return False
+    return job.get_status(refresh=False) in PENDING_JOB_STATUSES
+
+
+def webhook_events_sweep(*, older_than_seconds: int | None = None) -> dict[str, int]:
+    """Enqueue stored events that were never processed (their enqueue was lost while Redis was
+    down, or their worker died). Raises redis.RedisError when Redis is still down."""
+    from webhooks.jobs import webhook_event_process_job
+
+    older_than = settings.WEBHOOKS_SWEEP_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
+    event_ids = selectors.webhook_event_ids_unprocessed(
+        received_before_seconds=older_than, processing_before_seconds=PROCESSING_STALE_SECONDS, limit=SWEEP_BATCH
+    )
+    counts = {"found": len(event_ids), "enqueued": 0, "already_queued": 0}
+    for event_id in event_ids:
+        if _has_pending_job(event_id):
+            counts["already_queued"] += 1
+            continue
+        enqueue(PROCESS_WEBHOOK, webhook_event_process_job, event_id, job_id=process_job_id(event_id))
+        counts["enqueued"] += 1
+    logger.info("webhooks.sweep.done", extra=counts)
+    return counts
+
+
+# --- pause guard --------------------------------------------------------------------------------
+def webhooks_pause_guard_check() -> selectors.PauseGuardStats:
+    """Compute the last hour's failure shares and log an alert line when one is above the threshold."""
+    stats = selectors.webhook_pause_guard_stats()
+    if stats.is_alerting:
+        logger.error(
+            "webhooks.pause_guard.alert",
+            extra={
+                "answer_failure_ratio": stats.answer_failure_ratio,
+                "processing_failure_ratio": stats.processing_failure_ratio,
+                "answers_failed": stats.answers_failed,
+                "answers_total": stats.answers_total,
+                "events_failed": stats.events_failed,
+                "events_total": stats.events_total,
+                "threshold": stats.threshold,
+            },
+        )
+    return stats
+
+
+# --- registration with CJ and catching up after a pause -----------------------------------------
+def webhook_register(*, callback_url: str) -> None:
+    """Register (or re-register, which lifts CJ's pause) our callback URL with CJ's `webhook/set`.
+
+    Raises the CJ client's errors (CJTransientError when CJ is unreachable, CJPermanentError when
+    CJ refuses the URL)."""
+    get_client().set_webhook(callback_url=callback_url, enable=True)
+    logger.info("webhooks.registered", extra={"callback_url": callback_url})
+
+
+def webhooks_reconcile() -> dict[str, Any]:
+    """Catch up on what a pause may have hidden: enqueue an incremental catalog sync and a CJ status
+    check of every open order. Raises redis.RedisError when Redis is down."""
+    from catalog.jobs import products_sync_enqueue
+    from catalog.models import SyncRun
+    from orders.jobs import order_sync_cj_status_job
+
+    sync_job = products_sync_enqueue(kind=SyncRun.Kind.INCREMENTAL, trigger=SyncRun.Trigger.COMMAND)
+    order_ids = selectors.order_ids_open_at_cj()
+    for order_id in order_ids:
+        enqueue(CREATE_ORDER, order_sync_cj_status_job, order_id, job_id=f"order-status-{order_id}")
+    summary = {"sync_job_id": sync_job.id, "order_status_checks": len(order_ids)}
+    logger.info("webhooks.reconcile.enqueued", extra=summary)
+    return summary
