@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 QUEUES := sync-products create-order process-webhook update-stock
 
-.PHONY: run test install worker scheduler web bench lint format migrate shell clean
+.PHONY: run test test-system install worker scheduler web bench lint format migrate shell clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,11 +16,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without a CJ key (environment or .env), `make run` starts the CJ simulator and points the client at it.
+CJ_KEY_GIVEN := $(strip $(CJ_API_KEY)$(shell test -f .env && sed -n 's/^CJ_API_KEY=\([^ \#]*\).*/\1/p' .env))
+CJ_SIMULATOR_PORT ?= 8765
+ifeq ($(CJ_KEY_GIVEN),)
+RUN_PROCESSES := cj-simulator web worker scheduler
+run: export CJ_API_BASE = http://127.0.0.1:$(CJ_SIMULATOR_PORT)/api2.0/v1/
+run: export CJ_API_KEY = SIMULATOR-DEMO-KEY
+run: export CJ_OPEN_ID = 1234567890
+run: export CJ_SIMULATOR_PORT := $(CJ_SIMULATOR_PORT)
+# One-shot in the background: registers our receiver with the simulator once it answers.
+RUN_WEBHOOK_REGISTER := $(BIN)/python manage.py cj_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/cj &
+else
+RUN_PROCESSES := web worker scheduler
+RUN_WEBHOOK_REGISTER :=
+endif
+
 ## run: the whole system in the foreground (web, worker with scheduler, cron scheduler); Ctrl-C stops all
 run: export DJANGO_DEBUG ?= true
 run: install
 	$(BIN)/python manage.py bootstrap
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile web worker scheduler
+	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
+	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES)
 
 ## test: lint, migrations check, secret scan, then pytest on the real PostgreSQL and Redis
 test: install
@@ -30,6 +47,10 @@ test: install
 	@if [ -x ../shared/tools/secret-scan ]; then ../shared/tools/secret-scan . && echo "secret scan: clean"; \
 	 else echo "secret scan skipped: ../shared/tools/secret-scan not present"; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## test-system: only the system drills (real gunicorn, workers, simulator, own Redis server)
+test-system: install
+	$(BIN)/pytest tests/system/test_drills.py $(PYTEST_ARGS)
 
 ## worker: one worker on the four queues, with RQ's scheduler (retries and delayed jobs)
 worker: install

@@ -10,7 +10,10 @@ anything under /api/ that never reached a view.
 import logging
 from typing import Any
 
+import redis
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -60,6 +63,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, (DatabaseOperationalError, DatabaseInterfaceError)):
+        logger.error("api.database_unavailable", extra={"error": str(exc)[:300]})
+        exc = ServiceUnavailable("The database is unavailable; try again shortly.")
+    elif isinstance(exc, redis.RedisError):
+        logger.error("api.redis_unavailable", extra={"error": str(exc)[:300]})
+        exc = ServiceUnavailable("A service this request needs is unavailable; try again shortly.")
 
     if not isinstance(exc, exceptions.APIException):
         logger.exception("api.unhandled_exception", extra={"view": type(context.get("view")).__name__})

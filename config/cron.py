@@ -4,10 +4,39 @@ Each app registers its periodic jobs here; the same work is also available as ma
 commands for system cron.
 """
 
+from django.conf import settings
 from rq import cron
 
+from catalog.jobs import incremental_sync_scheduled_job, stock_refresh_scheduled_job
 from config.jobs import sessions_clear_expired_job
-from config.queues import SYNC_PRODUCTS
+from config.queues import CREATE_ORDER, PROCESS_WEBHOOK, SYNC_PRODUCTS, UPDATE_STOCK
+from orders.jobs import orders_sweep_job
+from webhooks.jobs import webhooks_sweep_scheduled_job
 
 # Housekeeping rides the low-urgency catalog queue.
 cron.register(sessions_clear_expired_job, SYNC_PRODUCTS, cron="17 3 * * *", name="sessions-clear-expired")
+
+# Catalog: incremental product sync and stock refresh (intervals from settings).
+cron.register(
+    incremental_sync_scheduled_job,
+    SYNC_PRODUCTS,
+    interval=settings.CATALOG_INCREMENTAL_SYNC_MINUTES * 60,
+    name="catalog-incremental-sync",
+)
+cron.register(
+    stock_refresh_scheduled_job,
+    UPDATE_STOCK,
+    interval=settings.CATALOG_STOCK_REFRESH_MINUTES * 60,
+    name="catalog-stock-refresh",
+)
+
+# Orders: re-enqueue orders whose enqueue was lost; ask CJ about quiet ones.
+cron.register(orders_sweep_job, CREATE_ORDER, interval=60, name="orders-sweep")
+
+# Webhooks: enqueue events stored but never processed (Redis was down); log the pause guard's alert.
+cron.register(
+    webhooks_sweep_scheduled_job,
+    PROCESS_WEBHOOK,
+    interval=settings.WEBHOOKS_SWEEP_INTERVAL_SECONDS,
+    name="webhooks-sweep",
+)

@@ -61,7 +61,9 @@ def _check_cj() -> dict[str, Any]:
         cache.set(cache_key, remembered, settings.CJ_HEALTH_CACHE_SECONDS)
     if not remembered["reachable"]:
         raise ConnectionError(f"CJ unreachable at {settings.CJ_API_BASE}: {remembered['error']}")
-    return {"http_status": remembered["http_status"]}
+    from integrations.cj.metrics import budget_summary
+
+    return {"http_status": remembered["http_status"], "budget": budget_summary()}
 
 
 def _check_queues() -> dict[str, Any]:
@@ -79,6 +81,25 @@ def _check_queues() -> dict[str, Any]:
     return {"queues": queues}
 
 
+def _check_webhooks() -> dict[str, Any]:
+    """CJ pauses every push once half fail: degraded when the webhook failure share passes the alert threshold."""
+    from webhooks.selectors import webhook_pause_guard_stats
+
+    try:
+        stats = webhook_pause_guard_stats()
+    finally:
+        connections["default"].close()  # this check thread's own connection
+    if stats.is_alerting:
+        raise RuntimeError(
+            f"CJ webhook failures in the last hour: answers {stats.answer_failure_ratio:.0%}, processing "
+            f"{stats.processing_failure_ratio:.0%} (threshold {stats.threshold:.0%}; CJ pauses pushes at 50%)"
+        )
+    return {
+        "answer_failure_ratio": stats.answer_failure_ratio,
+        "processing_failure_ratio": stats.processing_failure_ratio,
+    }
+
+
 class _Degraded(Exception):
     def __init__(self, details: dict[str, Any], message: str) -> None:
         super().__init__(message)
@@ -90,6 +111,7 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "redis": _check_redis,
     "cj": _check_cj,
     "queues": _check_queues,
+    "webhooks": _check_webhooks,
 }
 
 

@@ -8,6 +8,7 @@ failed-job registry: the dead-letter queue, requeueable from the admin (django-r
 """
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,8 +40,17 @@ def default_retry() -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
+_queues: dict[tuple[str, int, str], Queue] = {}
+
+
 def get_queue(name: str) -> Queue:
-    return django_rq.get_queue(name)
+    """The named queue, one per process: django-rq builds a new Redis connection pool on every
+    call, which costs a TCP connection per enqueue."""
+    # A forked process must not share the parent's sockets; changed settings get a new connection.
+    key = (name, os.getpid(), settings.RQ_QUEUES[name]["URL"])
+    if key not in _queues:
+        _queues[key] = django_rq.get_queue(name)
+    return _queues[key]
 
 
 def enqueue(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import api_errors, health, metrics
+from config import api_errors, health, job_status, metrics
 
 urlpatterns = [
     path("health", health.health, name="health"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/django-rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
+    path("api/crm/", include("crm.urls")),
+    path("api/", include("catalog.urls")),
+    re_path(r"^api/jobs/(?P<job_id>[A-Za-z0-9_-]{1,64})$", job_status.JobStatusView.as_view(), name="job-status"),
+    path("api/", include("orders.urls")),
+    path("api/webhooks/", include("webhooks.urls")),
     re_path(r"^api/", api_errors.api_not_found),
 ]
 

@@ -12,12 +12,18 @@ from rest_framework.test import APIClient
 from config.logging import JsonFormatter, RequestIdFilter
 from config.queues import QUEUE_NAMES
 
+pytest_plugins = ["tests.cj_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _flush_redis() -> Iterator[None]:
     """Every test starts with empty queues and caches (the suite's own Redis databases)."""
     # config.test_settings points both at the suite's own Redis databases; never flush others.
-    assert settings.SETTINGS_MODULE == "config.test_settings"
+    # live_server (session-wide) wraps settings in override holders whose SETTINGS_MODULE is None.
+    wrapped = settings._wrapped
+    while getattr(wrapped, "default_settings", None) is not None and wrapped.SETTINGS_MODULE is None:
+        wrapped = wrapped.default_settings
+    assert wrapped.SETTINGS_MODULE == "config.test_settings"
     for url in (settings.REDIS_URL, settings.REDIS_CACHE_URL):
         redis.Redis.from_url(url).flushdb()
     yield

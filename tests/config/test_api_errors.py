@@ -70,3 +70,17 @@ def test_oversized_body_is_413(api_client):
     response = api_client.post("/api/test/echo", {"name": "x" * (1024 * 1024 + 1)}, format="json")
 
     _error(response, 413, "payload_too_large")
+
+
+def test_database_or_redis_outage_inside_a_view_is_503(api_client, monkeypatch):
+    import redis
+    from django.db import OperationalError
+
+    from tests.config import views_for_tests
+
+    for error in (OperationalError("server closed the connection"), redis.ConnectionError("refused")):
+        monkeypatch.setattr(
+            views_for_tests.BoomView, "get", lambda self, request, error=error: (_ for _ in ()).throw(error)
+        )
+
+        _error(api_client.get("/api/test/boom"), 503, "service_unavailable")
