@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 
 from crm import services
 from crm.admin.forms import ContactAdminForm, ContactInlineForm, CustomerAdminForm
-from crm.admin.leads import status_badge_html
+from crm.admin.leads import ContactHistoryMixin, status_badge_html
 from crm.models import Contact, Customer, Lead
 
 business_logger = logging.getLogger("business")
@@ -81,7 +81,9 @@ class CustomerContactInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ContactHistoryMixin, admin.ModelAdmin):
+    contact_subject = "customer"
+
     form = CustomerAdminForm
     list_display = ("email", "name", "phone", "address_country_code", "has_marketing_consent", "source", "created_at")
     list_filter = ("source", "has_marketing_consent", "created_at", "address_country_code")
@@ -123,24 +125,6 @@ class CustomerAdmin(admin.ModelAdmin):
             business_logger.info(
                 "crm.customer.created", extra={"customer_id": obj.pk, "source": obj.source, "by": request.user.pk}
             )
-
-    def save_formset(self, request: HttpRequest, form: Form, formset: Any, change: bool) -> None:
-        if formset.model is not Contact:
-            formset.save()
-            return
-        formset.save(commit=False)
-        # The admin's change message names the saved entries, so hand it those.
-        formset.new_objects = [
-            services.contact_log(
-                customer=form.instance,
-                channel=contact.channel,
-                direction=contact.direction,
-                summary=contact.summary,
-                happened_at=contact.happened_at,
-                by=request.user,
-            )
-            for contact in formset.new_objects
-        ]
 
 
 @admin.register(Contact)

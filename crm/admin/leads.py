@@ -1,7 +1,6 @@
 """Leads in the admin: badges, filters, bulk actions, CSV export, contact and status history,
 conversion to a customer. Writes go through `crm.services`."""
 
-import csv
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from config.admin_csv import csv_stream_response
 from crm import services
 from crm.admin.forms import ContactInlineForm, LeadAdminForm, LeadAssignForm, LeadStatusForm
 from crm.models import Contact, Lead, LeadStatusChange
@@ -45,50 +45,50 @@ CSV_COLUMNS = (
     "customer_id",
     "created_at",
 )
-# Spreadsheets execute cells starting with these; prefix them so an export is inert (OWASP).
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def status_badge_html(status: str, label: str) -> str:
     return format_html('<span class="crm-badge crm-badge--{}">{}</span>', status, label)
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    text = str(value)
-    return f"'{text}" if text.startswith(CSV_FORMULA_PREFIXES) else text
-
-
-def _csv_rows(leads: Iterable[Lead]) -> Iterator[list[str]]:
-    yield list(CSV_COLUMNS)
+def _csv_rows(leads: Iterable[Lead]) -> Iterator[list[Any]]:
     for lead in leads:
-        row = []
-        for column in CSV_COLUMNS:
-            value = lead.owner.get_username() if column == "owner" and lead.owner else getattr(lead, column)
-            row.append(_csv_cell("" if column == "owner" and not lead.owner else value))
-        yield row
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+        yield [
+            (lead.owner.get_username() if lead.owner else "") if column == "owner" else getattr(lead, column)
+            for column in CSV_COLUMNS
+        ]
 
 
 def leads_csv_response(leads: QuerySet[Lead], *, user_id: int, filename: str = "leads") -> StreamingHttpResponse:
     """Stream leads as CSV (owner joined, read in chunks), and audit the export."""
     leads = leads.select_related("owner").order_by("-created_at", "-id")
-    writer = csv.writer(_Echo())
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _csv_rows(leads.iterator(chunk_size=2000))),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.csv"'
     business_logger.info("crm.lead.exported", extra={"by": user_id, "count": leads.count()})
-    return response
+    return csv_stream_response(CSV_COLUMNS, _csv_rows(leads.iterator(chunk_size=2000)), filename=filename)
+
+
+class ContactHistoryMixin:
+    """Contacts added in an inline are logged through `contact_log` (which stamps the lead or
+    customer as contacted), for the object named by `contact_subject`."""
+
+    contact_subject = "lead"
+
+    def save_formset(self, request: HttpRequest, form: Form, formset: Any, change: bool) -> None:
+        if formset.model is not Contact:
+            formset.save()
+            return
+        formset.save(commit=False)
+        # The admin's change message names the saved entries, so hand it those.
+        formset.new_objects = [
+            services.contact_log(
+                **{self.contact_subject: form.instance},
+                channel=contact.channel,
+                direction=contact.direction,
+                summary=contact.summary,
+                happened_at=contact.happened_at,
+                by=request.user,
+            )
+            for contact in formset.new_objects
+        ]
 
 
 class PipelineListFilter(admin.SimpleListFilter):
@@ -151,7 +151,7 @@ class LeadStatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(ContactHistoryMixin, admin.ModelAdmin):
     form = LeadAdminForm
     list_display = ("name", "email", "phone", "status_badge", "owner", "source", "created_at", "last_contacted_at")
     list_display_links = ("name", "email")
@@ -248,24 +248,6 @@ class LeadAdmin(admin.ModelAdmin):
             )
         elif "lost_reason" in form.changed_data:
             Lead.objects.filter(pk=obj.pk).update(lost_reason=obj.lost_reason, updated_at=timezone.now())
-
-    def save_formset(self, request: HttpRequest, form: Form, formset: Any, change: bool) -> None:
-        if formset.model is not Contact:
-            formset.save()
-            return
-        formset.save(commit=False)
-        # The admin's change message names the saved entries, so hand it those.
-        formset.new_objects = [
-            services.contact_log(
-                lead=form.instance,
-                channel=contact.channel,
-                direction=contact.direction,
-                summary=contact.summary,
-                happened_at=contact.happened_at,
-                by=request.user,
-            )
-            for contact in formset.new_objects
-        ]
 
     # --- bulk actions ----------------------------------------------------------------------------
 
