@@ -4,7 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-QUEUES := sync-products create-order process-webhook update-stock
+# In priority order: a worker takes orders and webhooks before catalog work.
+QUEUES := create-order process-webhook update-stock sync-products
 
 .PHONY: run test test-system install worker scheduler web bench lint format migrate shell clean
 
@@ -20,15 +21,19 @@ install: $(STAMP)
 CJ_KEY_GIVEN := $(strip $(CJ_API_KEY)$(shell test -f .env && sed -n 's/^CJ_API_KEY=\([^ \#]*\).*/\1/p' .env))
 CJ_SIMULATOR_PORT ?= 8765
 ifeq ($(CJ_KEY_GIVEN),)
-RUN_PROCESSES := cj-simulator web worker scheduler
+RUN_PROCESSES := cj-simulator web worker sync-worker scheduler
 run: export CJ_API_BASE = http://127.0.0.1:$(CJ_SIMULATOR_PORT)/api2.0/v1/
 run: export CJ_API_KEY = SIMULATOR-DEMO-KEY
 run: export CJ_OPEN_ID = 1234567890
 run: export CJ_SIMULATOR_PORT := $(CJ_SIMULATOR_PORT)
+# The simulated account runs at 10 requests/s (CJ's real levels: 1-6) so a newcomer's first sync
+# shows products within seconds; the simulator enforces the same rate.
+CJ_QPS ?= 10
+run: export CJ_QPS := $(CJ_QPS)
 # One-shot in the background: registers our receiver with the simulator once it answers.
 RUN_WEBHOOK_REGISTER := $(BIN)/python manage.py cj_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/cj &
 else
-RUN_PROCESSES := web worker scheduler
+RUN_PROCESSES := web worker sync-worker scheduler
 RUN_WEBHOOK_REGISTER :=
 endif
 

@@ -48,7 +48,7 @@ BENCH_ENV = {
     "CJ_API_KEY": "SIMULATOR-DEMO-KEY",
     "CJ_OPEN_ID": "1234567890",
     "CJ_QPS": str(QPS),
-    "CJ_PAY_TYPE": "2",
+    "CJ_PAY_TYPE": "3",  # create only: the simulator's demo balance would run out over a long run
     "RQ_RETRY_INTERVALS": "1,2,4",
 }
 
@@ -159,6 +159,8 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
     options = parser.parse_args()
+    # Stopped from outside (timeout, Ctrl-C): still stop the servers and workers it started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     import psycopg
     import redis
@@ -236,6 +238,11 @@ def main() -> None:
                    WHERE o.created_at >= %s""",
                 [phase_started],
             ).fetchall()
+            failed = db.execute(
+                "SELECT count(*) FROM orders_order WHERE created_at >= %s AND status <> 'placed'", [phase_started]
+            ).fetchone()[0]
+        if failed:
+            raise RuntimeError(f"{failed} orders were not placed")
         seconds = sorted(float(row[0]) for row in rows)
         p50 = statistics.median(seconds)
         p99 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))]

@@ -133,6 +133,12 @@ def bench_full_sync(sim_products: int, workers: int) -> None:
                 time.sleep(0.1)
         requests.post(control + "reset", json={"products": sim_products, "qps": QPS}, timeout=10).raise_for_status()
         redis.Redis.from_url(ENV["REDIS_URL"]).flushdb()
+        started = time.monotonic()
+        # Enqueue before the burst workers start: a burst worker that finds an empty queue exits.
+        subprocess.run(
+            [sys.executable, "manage.py", "sync_cj", "products", "--full", "--enqueue"],
+            cwd=BASE_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
         processes += [
             subprocess.Popen(
                 [sys.executable, "manage.py", "rqworker", "sync-products", "--burst"],
@@ -143,11 +149,6 @@ def bench_full_sync(sim_products: int, workers: int) -> None:
             )
             for _ in range(workers)
         ]
-        started = time.monotonic()
-        subprocess.run(
-            [sys.executable, "manage.py", "sync_cj", "products", "--full", "--enqueue"],
-            cwd=BASE_DIR, env=env, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
         for worker in processes[1:]:
             worker.wait(timeout=3600)
         elapsed = time.monotonic() - started
