@@ -16,8 +16,8 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from crm import services
-from crm.admin.forms import ContactAdminForm, ContactInlineForm, CustomerAdminForm
-from crm.admin.leads import ContactHistoryMixin, status_badge_html
+from crm.admin.forms import ContactAdminForm, CustomerAdminForm
+from crm.admin.leads import ContactHistoryMixin, LeadContactInline, status_badge_html
 from crm.models import Contact, Customer, Lead
 
 business_logger = logging.getLogger("business")
@@ -57,27 +57,10 @@ class CustomerLeadInline(admin.TabularInline):
         return False
 
 
-class CustomerContactInline(admin.TabularInline):
-    """The customer's contact history (its own and its converted leads'); log one in the blank row."""
+class CustomerContactInline(LeadContactInline):
+    """The customer's contact history; the blank row is the quick "log a contact"."""
 
-    model = Contact
-    form = ContactInlineForm
     fk_name = "customer"
-    extra = 1
-    verbose_name = "contact"
-    verbose_name_plural = "Contact history — log a contact in the blank row"
-    fields = ("happened_at", "channel", "direction", "summary", "staff_user")
-    readonly_fields = ("staff_user",)
-    ordering = ("-happened_at", "-id")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Contact]:
-        return super().get_queryset(request).select_related("staff_user")
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Customer)
