@@ -211,7 +211,7 @@ def _order_list_url(**params: str) -> str:
 
 
 def orders_panels(request: HttpRequest) -> Any:
-    """Orders by status and the failed ones, on the admin dashboard."""
+    """Orders by status, and the stuck or failed ones, on the admin dashboard."""
     if not request.user.has_perm("orders.view_order"):
         return
     counts = selectors.order_counts_by_status()
@@ -236,17 +236,17 @@ def orders_panels(request: HttpRequest) -> Any:
     failed = list(selectors.order_list_needing_attention()[:6])
     yield DashboardPanel(
         key="orders-failed",
-        title="Failed orders",
+        title="Orders stuck or failed",
         order=35,
         url=_order_list_url(status__exact=Order.Status.FAILED),
         url_label="All failed orders",
-        empty_text="No failed orders.",
+        empty_text="No stuck or failed orders.",
         items=tuple(
             DashboardItem(
                 label=order.number,
-                value=order.get_failure_reason_display() or "failed",
+                value=order.get_failure_reason_display() or f"stuck in {order.status}",
                 url=reverse("admin:orders_order_change", args=[order.pk]),
-                badge="danger",
+                badge="danger" if order.status == Order.Status.FAILED else "warning",
                 hint=order.failure_message[:80],
             )
             for order in failed

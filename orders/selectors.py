@@ -1,8 +1,11 @@
 """Reads of the orders app."""
 
 import hmac
+from datetime import timedelta
 
-from django.db.models import Count, QuerySet
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from catalog.models import Product, Variant
 from orders.models import Order
@@ -35,8 +38,11 @@ def order_counts_by_status() -> dict[str, int]:
 
 
 def order_list_needing_attention() -> QuerySet[Order]:
-    """Failed orders, for the admin dashboard."""
-    return Order.objects.filter(status=Order.Status.FAILED).order_by("-status_changed_at")
+    """Failed orders and orders stuck in pending/forwarding longer than the sweeper's threshold,
+    most recent first, for the admin dashboard."""
+    stuck_since = timezone.now() - timedelta(seconds=settings.ORDERS_STUCK_AFTER_SECONDS)
+    stuck = Q(status__in=(Order.Status.PENDING, Order.Status.FORWARDING), status_changed_at__lt=stuck_since)
+    return Order.objects.filter(Q(status=Order.Status.FAILED) | stuck).order_by("-status_changed_at")
 
 
 def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant], dict[str, list[str]]]:

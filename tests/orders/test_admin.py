@@ -1,7 +1,10 @@
 """The orders back office: list filters, actions, CSV, the customer page and the dashboard."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from catalog.models import Variant
 from orders.models import Order
@@ -74,10 +77,14 @@ def test_csv_export_of_selected_orders(admin_client):
 
 def test_customer_page_lists_orders_and_dashboard_shows_them(admin_client):
     order = OrderFactory(status=Order.Status.FAILED, failure_reason="balance_insufficient")
+    stuck = OrderFactory(status_changed_at=timezone.now() - timedelta(hours=1))
+    fresh = OrderFactory()
 
     customer_page = admin_client.get(f"/admin/crm/customer/{order.customer_id}/change/").content.decode()
     dashboard = admin_client.get("/admin/").content.decode()
 
     assert order.number in customer_page
     assert "Orders by status" in dashboard
-    assert "Failed orders" in dashboard and order.number in dashboard
+    assert "Orders stuck or failed" in dashboard
+    assert order.number in dashboard and stuck.number in dashboard and "stuck in pending" in dashboard
+    assert fresh.number not in dashboard
