@@ -49,15 +49,13 @@ def _cj_open_id(settings: Any) -> None:
 
 
 @contextmanager
-def queue_redis_refusing(settings: Any, monkeypatch: Any) -> Iterator[None]:
-    """Point the queues at a closed port for a while (the shared Redis keeps serving the others)."""
-    from config import queues
+def queue_redis_refusing(settings: Any) -> Iterator[None]:
+    """Point the queues at a closed port for a while (the shared Redis keeps serving the others).
 
+    `config.queues.get_queue` caches a queue per URL, so the changed URL gets its own connection."""
     working = settings.RQ_QUEUES
     settings.RQ_QUEUES = {name: {**config, "URL": "redis://127.0.0.1:9/6"} for name, config in working.items()}
-    monkeypatch.setattr(queues, "_queues", {}, raising=False)  # drop the per-process queue cache
     try:
         yield
     finally:
         settings.RQ_QUEUES = working
-        monkeypatch.setattr(queues, "_queues", {}, raising=False)

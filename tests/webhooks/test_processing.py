@@ -158,13 +158,13 @@ def test_redelivered_messages_have_one_effect(client, run_worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_redis_down_at_receipt_then_stored_acked_and_processed_by_the_sweeper(
-    client, run_worker, settings, monkeypatch, json_log_file
+    client, run_worker, settings, json_log_file
 ):
     # given
     variant = VariantFactory(cj_vid=SAMPLE_VID, stock=10)
 
     # when: the queue's Redis refuses connections while CJ delivers
-    with queue_redis_refusing(settings, monkeypatch):
+    with queue_redis_refusing(settings):
         response = post_signed(client, sample("webhook_msg_STOCK.json"))
 
     # then: stored and acknowledged, nothing queued
@@ -357,10 +357,10 @@ def test_sweep_enqueues_only_old_unprocessed_events_once(settings):
 
 
 @pytest.mark.django_db
-def test_sweep_command_fails_cleanly_while_redis_is_down(settings, monkeypatch):
+def test_sweep_command_fails_cleanly_while_redis_is_down(settings):
     WebhookEvent.objects.create(message_id="old", topic="STOCK", raw_body="{}",
                                 received_at=timezone.now() - timedelta(minutes=5))  # fmt: skip
 
-    with queue_redis_refusing(settings, monkeypatch), pytest.raises(CommandError, match="Redis is unreachable"):
+    with queue_redis_refusing(settings), pytest.raises(CommandError, match="Redis is unreachable"):
         call_command("cj_webhooks", "sweep")
     assert WebhookEvent.objects.get().status == "received"
