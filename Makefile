@@ -63,7 +63,7 @@ worker: install
 
 ## scheduler: the periodic jobs of config/cron.py
 scheduler: install
-	$(BIN)/python manage.py rqcron config.cron
+	$(BIN)/python manage.py scheduler
 
 ## web: gunicorn alone
 web: install
@@ -71,7 +71,7 @@ web: install
 
 ## bench: every script in bench/, one after the other
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/figures.py $(BENCH)
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import requests
+from figures import figure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -108,6 +109,10 @@ def main() -> None:
         print(f"achieved QPS: {achieved:.2f}  ratio achieved/configured: {achieved / options.qps:.3f} (goal >= 0.9)")
         print(f"1600200 answers: {stats['throttled']} (client saw {sum(t for _, t in outcomes)}) (goal 0)")
         print(f"max QPS observed by the simulator in any 1 s window: {stats['max_qps']}")
+        ratio = achieved / options.qps
+        figure("cj_limiter.py", f"{options.processes} processes at CJ_QPS={options.qps:g}: achieved / configured",
+               f"{achieved:.2f} QPS = {ratio:.3f}", ">= 0.9", ratio >= 0.9)  # fmt: skip
+        figure("cj_limiter.py", "throttled answers (1600200)", str(stats["throttled"]), "0", stats["throttled"] == 0)
         connection = redis.Redis.from_url(settings.REDIS_URL)
         prefix = ClientConfig.from_settings().account_key
         keys = list(connection.scan_iter(f"{prefix}:*"))

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from figures import figure
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 DB_NAME = "bench_orders"
@@ -208,6 +210,8 @@ def main() -> None:
         accepted = _rate(web_port, "/api/orders", order, options.seconds)
         print(f"minimal POST view        {minimal:8.1f} req/s")
         print(f"POST /api/orders         {accepted:8.1f} accepted/s   ratio {accepted / minimal:.2f}")
+        figure("orders.py", "minimal POST view", f"{minimal:,.0f} req/s")
+        figure("orders.py", "POST /api/orders accepted", f"{accepted:,.0f} /s = {accepted / minimal:.2f}x minimal")
 
         # Latency to `placed`: a fresh queue, workers on, orders arriving at 1 per second.
         from rq import Queue
@@ -248,6 +252,8 @@ def main() -> None:
         p99 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.99))]
         print(f"acceptance -> placed     p50 {p50 * 1000:7.0f} ms   p99 {p99 * 1000:7.0f} ms   "
               f"({len(seconds)} orders, 1/s, {options.workers} workers, CJ_QPS={QPS})")  # fmt: skip
+        figure("orders.py", f"acceptance -> placed ({len(seconds)} orders at 1/s, CJ_QPS={QPS})",
+               f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")  # fmt: skip
     finally:
         _stop(*(p for p in (web, simulator, *(workers or [])) if p is not None))
 

@@ -24,6 +24,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from figures import figure  # noqa: E402 - bench/ is sys.path[0] when run as a script
+
 DB_NAME = os.environ.get("BENCH_SYNC_DATABASE_NAME", "bench_sync")
 QPS = 5.0
 ENV = {
@@ -102,8 +105,8 @@ def bench_write_path(products: int, variants: int) -> None:
             written += products_upsert(products=batch[start : start + 100]).variants_written
         elapsed = time.perf_counter() - started
         rate = products * variants / elapsed
-        print(f"write path, {label:22s}: {products * variants:,} variants in {elapsed:.2f}s = {rate:,.0f} variants/s "
-              f"({written:,} rows written)")  # fmt: skip
+        print(f"write path, {label}: {products * variants:,} variants in {elapsed:.2f}s ({written:,} rows written)")
+        figure("sync.py", f"write path, {label}", f"{rate:,.0f} variants/s", ">= 20,000/s", rate >= 20_000)
 
 
 def free_port() -> int:
@@ -168,9 +171,13 @@ def bench_full_sync(sim_products: int, workers: int) -> None:
     achieved = total / run_seconds
     print(f"full sync of {sim_products} products, CJ_QPS={QPS:g}, {workers} workers: run {run.status} in "
           f"{run_seconds:.1f}s ({elapsed:.1f}s with process start-up), CJ calls {calls}")  # fmt: skip
-    print(f"  achieved QPS during the run {achieved:.2f} / allowed {QPS:g} = {achieved / QPS:.2f} (goal >= 0.9)")
-    print(f"  throttled answers: {stats['throttled']} (goal 0); max QPS seen by CJ: {stats['max_qps']}")
-    print(f"  CJ calls {total} / minimum {minimum} = {total / minimum:.3f}x (goal <= 1.05)")
+    name = "sync.py"
+    figure(name, "full sync, achieved QPS / allowed", f"{achieved:.2f} / {QPS:g} = {achieved / QPS:.2f}",
+           ">= 0.9", achieved / QPS >= 0.9)  # fmt: skip
+    figure(name, "full sync, throttled answers", f"{stats['throttled']} (max QPS seen by CJ {stats['max_qps']})",
+           "0", stats["throttled"] == 0)  # fmt: skip
+    figure(name, "full sync, CJ calls / minimum", f"{total} / {minimum} = {total / minimum:.3f}x",
+           "<= 1.05x", total / minimum <= 1.05)  # fmt: skip
 
 
 def main() -> None:
