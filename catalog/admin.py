@@ -1,11 +1,13 @@
-"""Catalog admin: products with their variants, sync runs with "sync now" and "resume"."""
+"""Catalog admin: products with their variants; sync runs with a "Sync now" button and a "resume" action."""
 
 from typing import Any
 
 import redis
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 
 from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
 from catalog.models import Category, Product, SyncRun, Variant
@@ -115,7 +117,7 @@ class SyncRunAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "status", "trigger")
     readonly_fields = [field.name for field in SyncRun._meta.fields]
-    actions = ["sync_now_incremental", "sync_now_full", "resume"]
+    actions = ["resume"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -123,9 +125,34 @@ class SyncRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_start_sync_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalog.start_sync")
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        extra_context = {**(extra_context or {}), "subtitle": f"Pricing rule: {current_rule().describe()}"}
+        extra_context = {
+            **(extra_context or {}),
+            "subtitle": f"Pricing rule: {current_rule().describe()}",
+            "can_start_sync": self.has_start_sync_permission(request),
+            "sync_kinds": [(SyncRun.Kind.INCREMENTAL, "Sync now"), (SyncRun.Kind.FULL, "Full sync now")],
+        }
         return super().changelist_view(request, extra_context)
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [path("sync-now/", self.admin_site.admin_view(self.sync_now_view), name="catalog_syncrun_sync_now")]
+        return extra + super().get_urls()
+
+    def sync_now_view(self, request: HttpRequest) -> HttpResponseRedirect | HttpResponseNotAllowed:
+        """POST (the changelist's "Sync now" button): queue a products sync, back to the changelist."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_start_sync_permission(request):
+            raise PermissionDenied
+        kind = request.POST.get("kind", SyncRun.Kind.INCREMENTAL)
+        if kind not in (SyncRun.Kind.INCREMENTAL, SyncRun.Kind.FULL):
+            self.message_user(request, f"Unknown sync kind {kind!r}.", messages.ERROR)
+        else:
+            self._enqueue(request, kind=kind)
+        return HttpResponseRedirect(reverse("admin:catalog_syncrun_changelist"))
 
     def _enqueue(self, request: HttpRequest, **kwargs: Any) -> None:
         try:
@@ -133,17 +160,9 @@ class SyncRunAdmin(admin.ModelAdmin):
         except redis.RedisError:
             self.message_user(request, "The job queue is unavailable; try again shortly.", messages.ERROR)
             return
-        self.message_user(request, f"Sync queued (job {job.id}).", messages.SUCCESS)
+        self.message_user(request, f"Sync queued on sync-products (job {job.id}).", messages.SUCCESS)
 
-    @admin.action(description="Sync now (incremental)")
-    def sync_now_incremental(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._enqueue(request, kind=SyncRun.Kind.INCREMENTAL)
-
-    @admin.action(description="Sync now (full)")
-    def sync_now_full(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._enqueue(request, kind=SyncRun.Kind.FULL)
-
-    @admin.action(description="Resume the selected failed run")
+    @admin.action(description="Resume the selected failed run", permissions=["start_sync"])
     def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
         runs = list(queryset.filter(kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL]).exclude(status="succeeded"))
         if len(runs) != 1:

@@ -30,9 +30,12 @@ def prices_cache() -> Any:
     return caches["prices"]
 
 
-def list_key(params: Mapping[str, Any], *, host: str) -> str:
-    """The cache key of one list response (the normalised query and host)."""
-    digest = hashlib.sha1(json.dumps([host, sorted(params.items())], default=str).encode()).hexdigest()  # noqa: S324
+def list_key(query: Iterable[tuple[str, list[str]]], *, host: str) -> str:
+    """The cache key of one list response: the raw query parameters (sorted) and host.
+
+    Keyed on the raw query so a hit needs no validation: only valid queries' responses are stored.
+    """
+    digest = hashlib.sha1(json.dumps([host, sorted(query)]).encode()).hexdigest()  # noqa: S324
     return f"list:{digest}"
 
 

@@ -171,6 +171,7 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ("-started_at", "-id")
         indexes = [models.Index(fields=["kind", "status", "started_at"], name="catalog_syncrun_kind_idx")]
+        permissions = [("start_sync", "Can start or resume a products sync")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"

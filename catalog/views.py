@@ -28,6 +28,7 @@ from catalog.serializers import (
     ProductListQuerySerializer,
     ProductSyncRequestSerializer,
     plain,
+    product_list_items,
 )
 from catalog.sync.runs import cj_client
 from config.api_errors import ServiceUnavailable
@@ -60,14 +61,13 @@ class ProductListView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        query = ProductListQuerySerializer(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        cache_params = {key: value for key, value in params.items() if key != "after"}
-        key = list_key(cache_params, host=request.get_host())
+        # A hit is served before validation: only valid queries' responses are ever stored.
+        key = list_key(request.query_params.lists(), host=request.get_host())
         body, version = cached_list_get(key)
         if body is None:
-            body = _json(self._page(request, params))
+            query = ProductListQuerySerializer(data=request.query_params.dict())
+            query.is_valid(raise_exception=True)
+            body = _json(self._page(request, query.validated_data))
             cached_list_set(key, body, version=version)
         return _json_response(body)
 
@@ -87,7 +87,7 @@ class ProductListView(APIView):
             next_query = request.query_params.copy()
             next_query["cursor"] = cursor_encode(ordering=params["ordering"], product=products[-1])
             next_url = request.build_absolute_uri(f"{request.path}?{next_query.urlencode()}")
-        return {"results": ProductListItemSerializer(products, many=True).data, "next": next_url}
+        return {"results": product_list_items(products), "next": next_url}
 
 
 class ProductDetailView(APIView):

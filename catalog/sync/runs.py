@@ -80,6 +80,23 @@ def record_error(run: SyncRun, *, pid: str, error: Exception) -> None:
     logger.warning("catalog.sync.product_failed", extra={"run": run.pk, "pid": pid, "error": str(error)[:500]})
 
 
+def runs_close_abandoned(*, kinds: tuple[str, ...], keep: SyncRun | None = None) -> int:
+    """Mark runs of these kinds still `running` as failed: call while holding their lock, when any
+    such run is dead (its worker was killed). A products run stays resumable from its checkpoint."""
+    dead = SyncRun.objects.filter(kind__in=kinds, status=SyncRun.Status.RUNNING)
+    if keep is not None:
+        dead = dead.exclude(pk=keep.pk)
+    closed = 0
+    for run in dead:
+        run.status, run.finished_at = SyncRun.Status.FAILED, timezone.now()
+        if len(run.errors) < MAX_ERRORS_KEPT:
+            run.errors.append({"pid": None, "error": "Abandoned", "message": "Its worker died before it finished."})
+        run.save(update_fields=["status", "finished_at", "errors", "updated_at"])
+        logger.warning("catalog.sync.abandoned", extra={"run": run.pk, "kind": run.kind})
+        closed += 1
+    return closed
+
+
 def _run_to_resume(kind: str, run_id: int | None) -> SyncRun | None:
     if run_id is not None:
         return SyncRun.objects.filter(pk=run_id, kind=kind).exclude(status=SyncRun.Status.SUCCEEDED).first()
@@ -139,6 +156,8 @@ def products_sync(
         else:
             run = SyncRun.objects.create(kind=kind, trigger=trigger, job_id=job_id, started_at=timezone.now())
             logger.info("catalog.sync.started", extra={"run": run.pk, "kind": kind, "trigger": trigger})
+        # We hold the lock: any other products run still marked running is dead.
+        runs_close_abandoned(kinds=(SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL), keep=run)
         try:
             _products_run(run, client=client, progress=progress)
         except Exception as error:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.cache import catalog_cache_invalidate
 from catalog.models import Product, SyncRun, Variant
 from catalog.services import products_aggregates_refresh
-from catalog.sync.runs import Progress, cj_client, record_error, sync_lock
+from catalog.sync.runs import Progress, cj_client, record_error, runs_close_abandoned, sync_lock
 from integrations.cj.errors import CJNotFoundError, CJPermanentError
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ def variants_stock_refresh(
     """
     client = client or cj_client()
     with sync_lock("stock"):
+        # We hold the lock: a stock run still marked running is dead (its worker was killed).
+        runs_close_abandoned(kinds=(SyncRun.Kind.STOCK,))
         run = SyncRun.objects.create(kind=SyncRun.Kind.STOCK, trigger=trigger, job_id=job_id, started_at=timezone.now())
         variants = Variant.objects.filter(status=Variant.Status.ACTIVE, product__status=Product.Status.ACTIVE)
         if variant_ids is not None:

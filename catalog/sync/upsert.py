@@ -169,18 +169,16 @@ def products_upsert(
             "id", "cj_pid", "has_staff_name", "has_staff_description", "last_seen_at", *PRODUCT_FIELDS
         )
     }
-    product_rows: list[Product] = []
+    product_rows: list[dict[str, Any]] = []
     seen_stale: list[int] = []
     for product in products:
         current = current_products.get(product.pid)
         values = _product_values(product, category_ids, current)
         if current is None:
-            product_rows.append(Product(cj_pid=product.pid, last_seen_at=now, last_synced_at=now, **values))
+            product_rows.append({"cj_pid": product.pid, **values})
             result.created += 1
         elif _differs(current, values):
-            product_rows.append(
-                Product(id=current["id"], cj_pid=product.pid, last_seen_at=now, last_synced_at=now, **values)
-            )
+            product_rows.append({"cj_pid": product.pid, **values})
         else:
             result.product_ids[product.pid] = current["id"]
             if current["last_seen_at"] is None or current["last_seen_at"] < now - SEEN_PRECISION:
@@ -188,15 +186,11 @@ def products_upsert(
     if seen_stale:
         Product.objects.filter(pk__in=seen_stale).update(last_seen_at=now)
     if product_rows:
-        Product.objects.bulk_create(
-            product_rows,
-            update_conflicts=True,
-            unique_fields=["cj_pid"],
-            update_fields=[*PRODUCT_FIELDS, "last_seen_at", "last_synced_at", "updated_at"],
-        )
+        ids = _products_write(product_rows, now=now)
         for row in product_rows:
-            result.product_ids[row.cj_pid] = row.pk
-            result.changed_product_ids.add(row.pk)
+            product_id = ids[row["cj_pid"]]
+            result.product_ids[row["cj_pid"]] = product_id
+            result.changed_product_ids.add(product_id)
 
     _variants_upsert(products, result, rule=rule, now=now)
     existing_ids = {row["id"] for row in current_products.values()}
@@ -235,17 +229,35 @@ def _variants_upsert(products: Sequence[cj.Product], result: UpsertResult, *, ru
     result.changed_product_ids.update(retired)
 
 
-# One statement per page, one array parameter per column: Django's bulk_create binds one
-# parameter per value, which costs more than the database work at thousands of rows.
+# One statement per table and page, the rows passed as one JSON document: Django's bulk_create
+# binds one parameter per value, and arrays are quoted element by element by the client-side
+# cursor; both cost more than the database work at thousands of rows. json.dumps is C.
+_PRODUCTS_UPSERT_SQL = """
+INSERT INTO catalog_product (cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
+                             currency, consecutive_misses, has_staff_name, has_staff_description, min_price,
+                             max_price, is_in_stock, last_seen_at, last_synced_at, created_at, updated_at)
+SELECT cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
+       currency, consecutive_misses, FALSE, FALSE, 0, 0, FALSE, %(now)s, %(now)s, NOW(), NOW()
+  FROM jsonb_to_recordset(%(rows)s::jsonb)
+    AS t(cj_pid text, sku text, name text, description text, images jsonb, category_id bigint, status text,
+         cj_price_low numeric, cj_price_high numeric, currency text, consecutive_misses integer)
+ON CONFLICT (cj_pid) DO UPDATE SET
+    sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description, images = EXCLUDED.images,
+    category_id = EXCLUDED.category_id, status = EXCLUDED.status, cj_price_low = EXCLUDED.cj_price_low,
+    cj_price_high = EXCLUDED.cj_price_high, currency = EXCLUDED.currency,
+    consecutive_misses = EXCLUDED.consecutive_misses, last_seen_at = EXCLUDED.last_seen_at,
+    last_synced_at = EXCLUDED.last_synced_at, updated_at = NOW()
+RETURNING cj_pid, id
+"""
+
 _VARIANTS_UPSERT_SQL = """
 INSERT INTO catalog_variant (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
                              stock, stock_updated_at, weight_grams, status, created_at, updated_at)
-SELECT cj_vid, product_id, sku, name, option_values::jsonb, image, supplier_cost, price, currency,
+SELECT cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
        stock, stock_updated_at, weight_grams, status, NOW(), NOW()
-  FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::numeric[],
-              %s::text[], %s::integer[], %s::timestamptz[], %s::numeric[], %s::text[])
-    AS t(cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
-         stock, stock_updated_at, weight_grams, status)
+  FROM jsonb_to_recordset(%s::jsonb)
+    AS t(cj_vid text, product_id bigint, sku text, name text, option_values jsonb, image text, supplier_cost numeric,
+         price numeric, currency text, stock integer, stock_updated_at timestamptz, weight_grams numeric, status text)
 ON CONFLICT (cj_vid) DO UPDATE SET
     product_id = EXCLUDED.product_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
     option_values = EXCLUDED.option_values, image = EXCLUDED.image, supplier_cost = EXCLUDED.supplier_cost,
@@ -256,25 +268,26 @@ RETURNING cj_vid, id
 """
 
 
+def _json_default(value: Any) -> str:
+    # Decimals travel as strings (exact, cast to numeric by PostgreSQL), datetimes as ISO 8601.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def _products_write(rows: list[dict[str, Any]], *, now: datetime) -> dict[str, int]:
+    """Insert or update these product rows in one statement; returns cj_pid -> id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PRODUCTS_UPSERT_SQL, {"rows": json.dumps(rows, default=_json_default), "now": now})
+        return dict(cursor.fetchall())
+
+
 def _variants_write(rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert or update these variant rows in one statement; returns cj_vid -> id."""
-    columns = [
-        [row["cj_vid"] for row in rows],
-        [row["product_id"] for row in rows],
-        [row["sku"] for row in rows],
-        [row["name"] for row in rows],
-        [json.dumps(row["option_values"]) for row in rows],
-        [row["image"] for row in rows],
-        [row["supplier_cost"] for row in rows],
-        [row["price"] for row in rows],
-        [row["currency"] for row in rows],
-        [row["stock"] for row in rows],
-        [row["stock_updated_at"] for row in rows],
-        [row["weight_grams"] for row in rows],
-        [row["status"] for row in rows],
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(_VARIANTS_UPSERT_SQL, columns)
+        cursor.execute(_VARIANTS_UPSERT_SQL, [json.dumps(rows, default=_json_default)])
         return dict(cursor.fetchall())
 
 
