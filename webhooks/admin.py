@@ -1,15 +1,22 @@
 """The webhook inbox in the back office: filters by type, status and error, the payload
-pretty-printed, and the actions "replay" and "mark ignored" (both through webhooks.services)."""
+pretty-printed, the actions "replay" and "mark ignored" (both through webhooks.services), and the
+dashboard panels (events of the last 24 h by status, the pause guard's failure shares)."""
 
 import json
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from webhooks import services
+from crm.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
+from webhooks import selectors, services
 from webhooks.models import WebhookEvent
 
 
@@ -80,3 +87,84 @@ class WebhookEventAdmin(admin.ModelAdmin):
         level = messages.SUCCESS if not skipped else messages.WARNING
         note = f"; {skipped} left as they were (already processed)" if skipped else ""
         self.message_user(request, f"{ignored} event(s) marked ignored{note}.", level)
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+DASHBOARD_WINDOW_SECONDS = 24 * 60 * 60
+STATUS_BADGES = {WebhookEvent.Status.PROCESSED: "ok", WebhookEvent.Status.FAILED: "danger"}
+
+
+def _event_list_url(**params: str) -> str:
+    url = reverse("admin:webhooks_webhookevent_changelist")
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _guard_item(label: str, *, ratio: float, part: int | None, whole: int | None, threshold: float,
+                min_samples: int, url: str = "") -> DashboardItem:  # fmt: skip
+    if whole is None:
+        return DashboardItem(label, "n/a", url, badge="warning", hint="Redis unreachable: answers are not counted")
+    sampled = "" if whole >= max(min_samples, 1) else f"; under {min_samples}, not judged"
+    return DashboardItem(
+        label,
+        f"{ratio:.0%}",
+        url,
+        badge="warning" if ratio > threshold else "ok",
+        hint=f"{part or 0} of {whole}{sampled}; alert above {threshold:.0%}",
+    )
+
+
+def webhooks_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
+    """The last 24 h of CJ webhook events by status (failed ones link to their list) and the pause
+    guard's failure shares over the last hour, warning above the alert threshold."""
+    if not request.user.has_perm("webhooks.view_webhookevent"):
+        return
+    since = (timezone.now() - timedelta(seconds=DASHBOARD_WINDOW_SECONDS)).replace(microsecond=0)
+    window = {"received_at__gte": since.isoformat()}
+    counts = selectors.webhook_event_counts_by_status(since_seconds=DASHBOARD_WINDOW_SECONDS)
+    total = sum(counts.values())
+    yield DashboardPanel(
+        key="webhooks-by-status",
+        title="CJ webhooks, last 24 h",
+        order=50,
+        url=_event_list_url(**window),
+        url_label=f"All {total} events of the last 24 h",
+        items=tuple(
+            DashboardItem(
+                label=label,
+                value=counts[status],
+                url=_event_list_url(status__exact=status, **window),
+                badge=STATUS_BADGES.get(status, ""),
+                share=round(100 * counts[status] / total, 1) if total else 0,
+            )
+            for status, label in WebhookEvent.Status.choices
+        ),
+    )
+    stats = selectors.webhook_pause_guard_stats()
+    limits = {"threshold": stats.threshold, "min_samples": stats.min_samples}
+    last_hour = (timezone.now() - timedelta(seconds=selectors.GUARD_WINDOW_SECONDS)).replace(microsecond=0)
+    yield DashboardPanel(
+        key="webhooks-pause-guard",
+        title="CJ pause guard, last hour",
+        kind="stats",
+        order=55,
+        items=(
+            _guard_item(
+                "Answers other than 200",
+                ratio=stats.answer_failure_ratio,
+                part=stats.answers_failed,
+                whole=stats.answers_total,
+                **limits,
+            ),
+            _guard_item(
+                "Events failing to process",
+                ratio=stats.processing_failure_ratio,
+                part=stats.events_failed,
+                whole=stats.events_total,
+                url=_event_list_url(status__exact=WebhookEvent.Status.FAILED, received_at__gte=last_hour.isoformat()),
+                **limits,
+            ),
+        ),
+    )
+
+
+dashboard_panel_register(webhooks_panels)
