@@ -143,12 +143,21 @@ def webhook_event_mark_ignored(*, event_id: int, reason: str = "Marked ignored b
 
 
 def _has_pending_job(event_id: int) -> bool:
+    """Whether the event's job will still run. A job's status can outlive its place in the queue
+    (a Redis restored from an older snapshot), so a queued or scheduled job must also be found
+    where the worker or the scheduler will look for it."""
     queue = get_queue(PROCESS_WEBHOOK)
+    job_id = process_job_id(event_id)
     try:
-        job = Job.fetch(process_job_id(event_id), connection=queue.connection)
+        job = Job.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in PENDING_JOB_STATUSES
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return queue.connection.lpos(queue.key, job_id) is not None
+    if status == JobStatus.SCHEDULED:
+        return job_id in queue.scheduled_job_registry
+    return status in PENDING_JOB_STATUSES
 
 
 def webhook_events_sweep(*, older_than_seconds: int | None = None) -> dict[str, int]:

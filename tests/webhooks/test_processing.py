@@ -357,6 +357,22 @@ def test_sweep_enqueues_only_old_unprocessed_events_once(settings):
 
 
 @pytest.mark.django_db
+def test_sweep_enqueues_again_a_job_marked_queued_but_gone_from_its_queue():
+    """A Redis restored from an older snapshot can hold the job's hash (status queued) without its
+    place in the queue: the sweeper must not trust the status alone."""
+    from webhooks.services import webhook_events_sweep
+
+    event = WebhookEvent.objects.create(message_id="lost", topic="STOCK", raw_body="{}",
+                                        received_at=timezone.now() - timedelta(minutes=5))  # fmt: skip
+    queue = get_queue(PROCESS_WEBHOOK)
+    assert webhook_events_sweep()["enqueued"] == 1
+    queue.connection.lrem(queue.key, 0, f"webhook-{event.pk}")  # the hash stays, status "queued"
+
+    assert webhook_events_sweep() == {"found": 1, "enqueued": 1, "already_queued": 0}
+    assert queue.job_ids == [f"webhook-{event.pk}"]
+
+
+@pytest.mark.django_db
 def test_sweep_command_fails_cleanly_while_redis_is_down(settings):
     WebhookEvent.objects.create(message_id="old", topic="STOCK", raw_body="{}",
                                 received_at=timezone.now() - timedelta(minutes=5))  # fmt: skip
