@@ -7,6 +7,7 @@ are recorded on the row by the job itself. A job that exhausts its retries stays
 failed-job registry: the dead-letter queue, requeueable from the admin (django-rq dashboard).
 """
 
+import contextlib
 import logging
 import os
 import time
@@ -16,11 +17,14 @@ from typing import Any
 import django_rq
 import redis
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connections, transaction
+from django.utils.module_loading import autodiscover_modules
 from rq import Retry
 from rq import Worker as RQWorker
 from rq.job import Job
 from rq.queue import Queue
+from rq.worker import WorkerStatus
 
 from config.request_context import current_request_id, set_request_id
 
@@ -85,6 +89,29 @@ def enqueue_on_commit(queue_name: str, func: Callable[..., Any], *args: Any, **k
     transaction.on_commit(_enqueue, robust=True)
 
 
+def _preload_for_jobs() -> None:
+    """Import once, in the worker, what jobs import lazily, so that each forked horse inherits it
+    instead of importing it again: every app's `jobs` module and the cache backends with their
+    clients (django-redis imports its client, serializer and compressor modules when a cache is
+    first used: about 4 ms in every horse that touches a cache). No connection is inherited: a
+    horse opens its own Redis and PostgreSQL connections."""
+    autodiscover_modules("jobs")
+    for alias in settings.CACHES:
+        getattr(caches[alias], "client", None)  # django-redis builds its client lazily, unconnected
+
+
+def redis_wait(connection: redis.Redis, max_delay: float = 10) -> None:
+    """Block until Redis answers, retrying with growing delays (after an outage)."""
+    delay = 0.5
+    while True:
+        try:
+            connection.ping()
+            return
+        except (redis.ConnectionError, redis.TimeoutError):
+            time.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
 class Worker(RQWorker):
     """RQ worker that frees DB connections before forking, carries the enqueuing request's id
     into the job's log lines, logs each job (`jobs`) and slow ones (`performance`), and notices a
@@ -93,6 +120,35 @@ class Worker(RQWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", settings.RQ_MAINTENANCE_INTERVAL)
         super().__init__(*args, **kwargs)
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        _preload_for_jobs()
+        return super().work(*args, **kwargs)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        # An idle worker runs its maintenance (re-queueing a killed worker's jobs) only between two
+        # blocking dequeues, which RQ makes last worker_ttl - 15 s: no longer than the interval.
+        return max(1, min(super().dequeue_timeout, self.maintenance_interval))
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        # RQ quits when Redis goes away while a horse works (its heartbeats fail). Stay instead: let
+        # the horse finish, wait for Redis, go on. A job whose end Redis did not record is found
+        # abandoned by the maintenance and retried (or dead-lettered) like a killed worker's job.
+        try:
+            super().execute_job(job, queue)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            jobs_logger.error("jobs.redis_lost", extra={"queue": queue.name, "job_id": job.id, "error": str(error)})
+            self._horse_reap()
+            redis_wait(self.connection)
+            jobs_logger.warning("jobs.redis_back", extra={"worker": self.name})
+            self.set_state(WorkerStatus.IDLE)
+
+    def _horse_reap(self) -> None:
+        if self.horse_pid:
+            with contextlib.suppress(ChildProcessError):  # already reaped
+                os.waitpid(self.horse_pid, 0)
+            self._horse_pid = 0
 
     def fork_work_horse(self, job: Job, queue: Queue) -> None:
         # A forked horse must not share the parent's PostgreSQL socket.

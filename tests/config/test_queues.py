@@ -1,8 +1,12 @@
-"""Jobs run on a real burst worker after commit, carrying the enqueuing request's id."""
+"""Jobs run on a real burst worker after commit, carrying the enqueuing request's id, in horses
+that inherit the worker's imports and cache clients but open their own connections."""
+
+import sys
 
 import pytest
+from django.core.cache import caches
 
-from config.queues import PROCESS_WEBHOOK, get_queue
+from config.queues import PROCESS_WEBHOOK, enqueue, get_queue
 
 pytestmark = [pytest.mark.urls("tests.config.urls"), pytest.mark.django_db(transaction=True)]
 
@@ -30,3 +34,44 @@ def test_job_enqueued_in_rolled_back_transaction_never_runs(api_client, run_work
     assert get_queue(PROCESS_WEBHOOK).count == 0
     assert run_worker(PROCESS_WEBHOOK) == {"finished": 0, "failed": 0}
     assert [line for line in json_log_file() if line["message"] == "tests.job.ran"] == []
+
+
+def horse_state_job() -> dict[str, bool]:
+    """Runs in a forked horse: what it inherited from the worker, and whether its cache works."""
+    products = caches["products"]
+    inherited = products._client is not None
+    products.set("horse-probe", "from the horse", 30)
+    return {
+        "cache_client_inherited": inherited,
+        "cache_works": products.get("horse-probe") == "from the horse",
+        "jobs_modules_loaded": all(name in sys.modules for name in ("catalog.jobs", "orders.jobs", "webhooks.jobs")),
+    }
+
+
+def test_horses_inherit_the_preloaded_cache_client_and_still_connect_on_their_own(run_worker):
+    # given: no cache client built in this process yet, and one in use by the parent afterwards
+    if hasattr(caches._connections, "products"):
+        del caches["products"]
+    job = enqueue(PROCESS_WEBHOOK, horse_state_job)
+
+    # when
+    processed = run_worker(PROCESS_WEBHOOK)
+
+    # then
+    assert processed == {"finished": 1, "failed": 0}
+    assert job.latest_result().return_value == {
+        "cache_client_inherited": True,
+        "cache_works": True,
+        "jobs_modules_loaded": True,
+    }
+    assert caches["products"].get("horse-probe") == "from the horse"
+
+
+def test_an_idle_worker_runs_its_maintenance_at_least_every_interval(settings):
+    """RQ blocks an idle worker for worker_ttl - 15 s (405 s by default) between maintenance runs,
+    which is when a killed worker's jobs are retried; ours blocks no longer than the interval."""
+    from config.queues import Worker
+
+    worker = Worker([get_queue(PROCESS_WEBHOOK)], connection=get_queue(PROCESS_WEBHOOK).connection)
+    assert worker.worker_ttl - 15 > settings.RQ_MAINTENANCE_INTERVAL
+    assert worker.dequeue_timeout == settings.RQ_MAINTENANCE_INTERVAL

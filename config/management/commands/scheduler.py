@@ -1,0 +1,34 @@
+"""`python manage.py scheduler`: RQ's cron scheduler running `config.cron`, through Redis outages.
+
+django-rq's `rqcron` exits on the first Redis error. Docker's restart policy would start it again,
+but `make run` (honcho) stops every process when one exits, so this command starts the cron
+scheduler again once Redis answers. Periodic jobs are idempotent: one enqueued again right after
+a restart does no harm.
+"""
+
+import logging
+from typing import Any
+
+import redis
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from config.queues import SYNC_PRODUCTS, get_queue, redis_wait
+
+logger = logging.getLogger("jobs")
+
+CRON_CONFIG = "config.cron"
+
+
+class Command(BaseCommand):
+    help = "Run RQ's cron scheduler (config.cron); start it again when Redis comes back after an outage."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        while True:
+            try:
+                call_command("rqcron", CRON_CONFIG)
+                return
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                logger.error("scheduler.redis_lost", extra={"error": str(error)})
+                redis_wait(get_queue(SYNC_PRODUCTS).connection)
+                logger.warning("scheduler.restarted")
