@@ -22,6 +22,7 @@ from django.db import connections, transaction
 from django.utils.module_loading import autodiscover_modules
 from rq import Retry
 from rq import Worker as RQWorker
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
 from rq.worker import WorkerStatus
@@ -100,16 +101,18 @@ def _preload_for_jobs() -> None:
         getattr(caches[alias], "client", None)  # django-redis builds its client lazily, unconnected
 
 
-def redis_wait(connection: redis.Redis, max_delay: float = 10) -> None:
-    """Block until Redis answers, retrying with growing delays (after an outage)."""
+def redis_wait(connection: redis.Redis, *, give_up: Callable[[], bool] = lambda: False, max_delay: float = 10) -> bool:
+    """Block until Redis answers, retrying with growing delays (after an outage); False when
+    `give_up()` turned true first."""
     delay = 0.5
-    while True:
+    while not give_up():
         try:
             connection.ping()
-            return
+            return True
         except (redis.ConnectionError, redis.TimeoutError):
             time.sleep(delay)
             delay = min(delay * 2, max_delay)
+    return False
 
 
 class Worker(RQWorker):
@@ -140,7 +143,10 @@ class Worker(RQWorker):
         except (redis.ConnectionError, redis.TimeoutError) as error:
             jobs_logger.error("jobs.redis_lost", extra={"queue": queue.name, "job_id": job.id, "error": str(error)})
             self._horse_reap()
-            redis_wait(self.connection)
+            # A shutdown asked for meanwhile (SIGTERM) is not waited out: its handler, which asks Redis
+            # whether we are busy, may have failed, but it dated the request first.
+            if not redis_wait(self.connection, give_up=lambda: self._shutdown_requested_date is not None):
+                raise StopRequested from error
             jobs_logger.warning("jobs.redis_back", extra={"worker": self.name})
             self.set_state(WorkerStatus.IDLE)
 

@@ -4,6 +4,7 @@ that inherit the worker's imports and cache clients but open their own connectio
 import sys
 
 import pytest
+import redis
 from django.core.cache import caches
 
 from config.queues import PROCESS_WEBHOOK, enqueue, get_queue
@@ -75,3 +76,13 @@ def test_an_idle_worker_runs_its_maintenance_at_least_every_interval(settings):
     worker = Worker([get_queue(PROCESS_WEBHOOK)], connection=get_queue(PROCESS_WEBHOOK).connection)
     assert worker.worker_ttl - 15 > settings.RQ_MAINTENANCE_INTERVAL
     assert worker.dequeue_timeout == settings.RQ_MAINTENANCE_INTERVAL
+
+
+def test_redis_wait_returns_when_redis_answers_and_gives_up_when_asked():
+    from config.queues import redis_wait
+
+    assert redis_wait(get_queue(PROCESS_WEBHOOK).connection) is True
+    refusing = redis.Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)  # discard port: closed
+    calls = []
+    assert redis_wait(refusing, give_up=lambda: calls.append(1) or len(calls) > 2) is False
+    assert len(calls) == 3

@@ -29,6 +29,14 @@ QUEUES = ("sync-products", "create-order", "process-webhook", "update-stock")
 PG_BIN = Path(os.environ.get("SYSTEM_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -208,12 +216,16 @@ class Stack:
         for pid in descendants:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-        try:
+        # The group outlives its leader when a restart loop's shell dies first: wait for the whole
+        # group (a warm shutdown finishing its job), then SIGKILL what is left of it.
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # a warm shutdown waiting for a stuck work horse
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
 
     def start_redis(self) -> None:
         # Redis's default persistence (as the redis:7 image of docker-compose.yml): a stopped server
