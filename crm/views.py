@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, generics, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, BasePermission, DjangoModelPermissions, IsAdminUser
 from rest_framework.request import Request
@@ -55,8 +54,6 @@ class CrmModelPermissions(DjangoModelPermissions):
 
 
 STAFF_PERMISSIONS: list[type[BasePermission]] = [IsAdminUser, CrmModelPermissions]
-# Token first, so an anonymous caller gets 401 with `WWW-Authenticate: Token`.
-STAFF_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
 
 class LeadCaptureThrottle(SimpleRateThrottle):
@@ -128,7 +125,6 @@ class LeadListCaptureView(generics.ListAPIView):
     search_fields = ("name", "email", "phone", "company")
     ordering_fields = ("created_at", "status", "last_contacted_at", "name")
     ordering = ("-created_at", "-id")
-    authentication_classes = STAFF_AUTHENTICATION
 
     def get_queryset(self) -> QuerySet[Lead]:
         return selectors.lead_list()
@@ -167,7 +163,6 @@ class LeadListCaptureView(generics.ListAPIView):
 class LeadDetailView(generics.RetrieveAPIView):
     serializer_class = LeadDetailSerializer
     queryset = Lead.objects.none()
-    authentication_classes = STAFF_AUTHENTICATION
     permission_classes = STAFF_PERMISSIONS
 
     def get_queryset(self) -> QuerySet[Lead]:
@@ -189,7 +184,6 @@ class CustomerListCreateView(generics.ListAPIView):
     serializer_class = CustomerSerializer
     pagination_class = CrmPagination
     filterset_class = CustomerFilter
-    authentication_classes = STAFF_AUTHENTICATION
     permission_classes = STAFF_PERMISSIONS
 
     def get_queryset(self) -> QuerySet[Customer]:
@@ -208,7 +202,6 @@ class CustomerListCreateView(generics.ListAPIView):
 class CustomerDetailView(generics.RetrieveAPIView):
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()
-    authentication_classes = STAFF_AUTHENTICATION
     permission_classes = STAFF_PERMISSIONS
 
     def get_queryset(self) -> QuerySet[Customer]:
