@@ -23,10 +23,14 @@ import threading
 import time
 from pathlib import Path
 
-from figures import figure
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+# gunicorn imports this module as bench.orders, where bench/ is not on the path as it is for a script;
+# appended, so that bench/orders.py never shadows the orders app.
+sys.path.append(str(BASE_DIR / "bench"))
+
+from figures import figure  # noqa: E402
+
 DB_NAME = "bench_orders"
 QPS = 5
 
