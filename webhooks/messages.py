@@ -9,6 +9,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,17 +70,30 @@ def _short_text(value: Any, *, field: str, limit: int, required: bool) -> str:
     return text
 
 
+_UNPAIRED_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"  # high, no low after it
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # low, no high before it
+)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def message_parse(body: bytes) -> Message:
     """Decode a webhook body into its envelope; raises MessageInvalid for anything else."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise MessageInvalid("the body is not UTF-8") from error
-    # PostgreSQL's jsonb cannot hold NUL characters; no CJ message carries one.
+    # PostgreSQL's jsonb cannot hold NUL characters or unpaired surrogates; no CJ message carries one.
     if "\\u0000" in text:
         raise MessageInvalid("the body contains a NUL character")
+    if _UNPAIRED_SURROGATE.search(text):
+        raise MessageInvalid("the body contains an unpaired surrogate escape")
     try:
-        data = json.loads(text)
+        # NaN and Infinity are not JSON (Python accepts them, PostgreSQL's jsonb does not).
+        data = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise MessageInvalid("the body is not valid JSON") from error
     if not isinstance(data, Mapping):

@@ -130,6 +130,9 @@ def test_no_known_open_id_is_503(client, settings):
     assert WebhookEvent.objects.count() == 0
 
 
+UNPAIRED = "the body contains an unpaired surrogate escape"
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("body", "detail"),
@@ -146,6 +149,11 @@ def test_no_known_open_id_is_503(client, settings):
         (b'{"messageId": "m1", "type": "STOCK", "params": {"a": "\\u0000"}}', "the body contains a NUL character"),
         (b'{"messageId": "' + b"x" * 129 + b'", "type": "STOCK"}', "'messageId' is longer than 128 characters"),
         (b"[" * 100_000 + b"]" * 100_000, "the body is not valid JSON"),
+        (b'{"messageId": "m1", "type": "STOCK", "params": [[Infinity]]}', "the body is not valid JSON"),
+        (b'{"messageId": "m1", "type": "STOCK", "params": {"n": -Infinity}}', "the body is not valid JSON"),
+        (b'{"messageId": "m1", "type": "STOCK", "params": {"n": NaN}}', "the body is not valid JSON"),
+        (b'{"messageId": "m1", "type": "STOCK", "params": {"a": "\\ud800"}}', UNPAIRED),
+        (b'{"messageId": "m1", "type": "STOCK", "params": {"a": "x\\udc00"}}', UNPAIRED),
         (b'{"messageId": "m1", "type": "STOCK", "n": ' + b"9" * 5000 + b"}", "the body is not valid JSON"),
     ],
 )
@@ -159,6 +167,14 @@ def test_malformed_bodies_are_400(client, body, detail):
         "details": {"body": [detail]},
     }
     assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_surrogate_pair_escape_is_stored(client):
+    response = post_signed(client, b'{"messageId": "m1", "type": "NOPE", "params": {"a": "\\ud83d\\ude00"}}')
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().params == {"a": "\U0001f600"}
 
 
 @pytest.mark.django_db
