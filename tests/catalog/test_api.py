@@ -252,3 +252,16 @@ def test_cj_stock_needs_a_valid_pid(staff_client):
 
     assert response.status_code == 400
     assert list(response.json()["error"]["details"]) == ["pid"]
+
+
+@pytest.mark.django_db
+def test_list_items_built_by_hand_match_the_documented_serializer():
+    """The list view builds its items without DRF for speed; they must stay what the schema says."""
+    from catalog.models import Product
+    from catalog.serializers import ProductListItemSerializer, product_list_items
+
+    ProductFactory(min_price=Decimal("1234.5"), max_price=Decimal("1234.50"), is_in_stock=False)
+    ProductFactory(images=[], min_price=Decimal("0"), max_price=Decimal("10"))
+    products = list(Product.objects.order_by("pk"))
+
+    assert product_list_items(products) == ProductListItemSerializer(products, many=True).data
