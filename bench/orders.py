@@ -25,12 +25,6 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-# gunicorn imports this module as bench.orders, where bench/ is not on the path as it is for a script;
-# appended, so that bench/orders.py never shadows the orders app.
-sys.path.append(str(BASE_DIR / "bench"))
-
-from figures import figure  # noqa: E402
-
 DB_NAME = "bench_orders"
 QPS = 5
 
@@ -160,6 +154,9 @@ def _rate(port: int, path: str, bodies, seconds: float, threads: int = 4) -> flo
 
 
 def main() -> None:
+    # bench/ is sys.path[0] when run as a script (gunicorn imports this module as bench.orders).
+    from figures import figure
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--orders", type=int, default=30)
