@@ -33,7 +33,9 @@ class Product(models.Model):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
 
-    cj_pid = models.CharField("CJ pid", max_length=64, unique=True)
+    # Unique by a constraint, not `unique=True`, which would add a second, LIKE-only index that
+    # nothing uses and every insert pays for.
+    cj_pid = models.CharField("CJ pid", max_length=64)
     sku = models.CharField("SKU", max_length=100, blank=True)
     name = models.CharField(max_length=500)
     description = models.TextField(blank=True)
@@ -72,6 +74,7 @@ class Product(models.Model):
             models.Index(fields=["updated_at"], name="catalog_product_updated_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["cj_pid"], name="catalog_product_cj_pid_uniq"),
             models.CheckConstraint(condition=Q(status__in=["active", "inactive"]), name="catalog_product_status_valid"),
             models.CheckConstraint(
                 condition=Q(min_price__lte=models.F("max_price")), name="catalog_product_price_range"
@@ -91,8 +94,10 @@ class Variant(models.Model):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
 
-    cj_vid = models.CharField("CJ vid", max_length=64, unique=True)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    cj_vid = models.CharField("CJ vid", max_length=64)  # unique by a constraint, as Product.cj_pid
+    # Served by the (product, status) index below; a second index on product alone would only
+    # slow the sync's writes.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants", db_index=False)
     sku = models.CharField("SKU", max_length=100, blank=True)
     name = models.CharField(max_length=500, blank=True)
     option_values = models.JSONField(default=list, blank=True)
@@ -114,6 +119,7 @@ class Variant(models.Model):
             models.Index(Upper("sku"), name="catalog_variant_sku_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["cj_vid"], name="catalog_variant_cj_vid_uniq"),
             models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_variant_stock_non_negative"),
             models.CheckConstraint(condition=Q(supplier_cost__gte=0), name="catalog_variant_cost_non_negative"),
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_non_negative"),

@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 
 from catalog.models import Category, Product, Variant
-from catalog.services import product_update_by_staff
+from catalog.services import product_update_by_staff, products_aggregates_refresh
 from catalog.sync.upsert import products_upsert
 from tests.catalog.factories import cj_product, cj_variant
 
@@ -30,23 +31,31 @@ def test_creates_products_variants_and_categories_with_our_prices():
     assert set(Category.objects.values_list("cj_category_id", flat=True)) == {"CAT-1", "CAT-2"}
 
 
+def _catalog_rows_written() -> dict[str, int]:
+    """Rows inserted, updated or deleted in the catalog tables by this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE schemaname = 'public' AND relname LIKE 'catalog%%'"
+        )
+        return dict(cursor.fetchall())
+
+
 def test_same_data_again_writes_nothing(django_assert_max_num_queries):
     products = [cj_product(pid=f"P{n}") for n in range(5)]
     products_upsert(products=products)
     stamps = dict(Variant.objects.values_list("cj_vid", "updated_at"))
     product_stamps = dict(Product.objects.values_list("cj_pid", "updated_at"))
+    written_before = _catalog_rows_written()
 
-    # Categories, products, variants, retire check (+ savepoint and release).
-    with django_assert_max_num_queries(6) as captured:
+    # A fixed number of statements whatever the page size: categories, products, the incoming
+    # variants' table and its COPY, the merge, the retire check (+ savepoint and release).
+    with django_assert_max_num_queries(8):
         result = products_upsert(products=products)
 
     assert (result.created, result.updated, result.unchanged, result.variants_written) == (0, 0, 5, 0)
     assert result.changed_product_ids == set()
-    # No INSERT; the one UPDATE (retiring variants CJ no longer lists) matches no row, as the
-    # unchanged updated_at stamps below show.
-    statements = [q["sql"].lstrip().split()[0].upper() for q in captured.captured_queries]
-    assert "INSERT" not in statements
-    assert statements.count("UPDATE") == 1
+    assert _catalog_rows_written() == written_before
     assert dict(Variant.objects.values_list("cj_vid", "updated_at")) == stamps
     assert dict(Product.objects.values_list("cj_pid", "updated_at")) == product_stamps
 
@@ -98,3 +107,38 @@ def test_off_sale_product_becomes_inactive():
     products_upsert(products=[cj_product(pid="P1", is_on_sale=False)])
 
     assert Product.objects.get(cj_pid="P1").status == Product.Status.INACTIVE
+
+
+def test_price_ranges_match_what_sql_computes_for_every_shape_of_page():
+    # Ranges are computed in Python when the page tells them, in SQL otherwise; both must agree.
+    products_upsert(products=[cj_product(pid="P1"), cj_product(pid="P2"), cj_product(pid="P3")])
+    Variant.objects.filter(cj_vid="P3-1").update(stock=0)
+    page = [
+        # a new price and no stock left
+        cj_product(pid="P1", variants=(cj_variant(vid="P1-1", pid="P1", price="8.00", stock=0),)),
+        # no stock answer: the stock held decides
+        cj_product(pid="P3", variants=(cj_variant(vid="P3-1", pid="P3", stock=None),)),
+        # P2-2 moves to a new product; P2 keeps P2-1 only
+        cj_product(pid="P2", variants=(cj_variant(vid="P2-1", pid="P2", price="1.00"),)),
+        cj_product(pid="P4", variants=(cj_variant(vid="P2-2", pid="P4", price="3.00"),)),
+        # listed twice in one page: the last product listing a variant gets it
+        cj_product(pid="P5", variants=(cj_variant(vid="P5-1", pid="P5"), cj_variant(vid="P6-1", pid="P5"))),
+        cj_product(pid="P6", variants=(cj_variant(vid="P6-1", pid="P6", price="20.00"),)),
+        # no variants listed: the ones held stay
+        cj_product(pid="P7", variants=()),
+    ]
+
+    with transaction.atomic():  # twice in one transaction: the incoming rows of the first are gone
+        products_upsert(products=page)
+        products_upsert(products=page)
+
+    ids = list(Product.objects.values_list("pk", flat=True))
+    assert products_aggregates_refresh(product_ids=ids) == set()
+    ranges = {p.cj_pid: (p.min_price, p.max_price, p.is_in_stock) for p in Product.objects.all()}
+    assert ranges["P1"] == (Decimal("17.90"), Decimal("17.90"), False)
+    assert ranges["P2"] == (Decimal("3.90"), Decimal("3.90"), True)
+    assert ranges["P3"] == (Decimal("9.90"), Decimal("9.90"), False)
+    assert ranges["P4"] == (Decimal("7.90"), Decimal("7.90"), True)
+    assert Variant.objects.get(cj_vid="P6-1").product.cj_pid == "P6"
+    assert ranges["P5"][:2] == (Decimal("9.90"), Decimal("9.90"))
+    assert ranges["P7"] == (Decimal("0.00"), Decimal("0.00"), False)
