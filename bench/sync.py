@@ -2,12 +2,12 @@
 
 1. The write path alone: `products_upsert` fed with generated CJ dataclasses (no HTTP), in pages
    of 100 products: variants upserted per second when creating, re-pricing and re-reading
-   unchanged data (goal >= 20,000/s when creating).
+   unchanged data (goal >= 20,000/s), median of three rounds of 2,000 products each.
 2. A full sync against the CJ simulator at CJ_QPS=5 with 4 RQ workers (real client, shared
    limiter): achieved QPS / allowed (goal >= 0.9), throttled answers (goal 0), CJ calls vs the
    minimum the catalog needs (goal <= 1.05x).
 
-    .venv/bin/python bench/sync.py [--products 2000] [--variants 10] [--sim-products 100]
+    .venv/bin/python bench/sync.py [--products 2000] [--variants 10] [--rounds 3] [--sim-products 100]
 
 Uses its own database (`BENCH_SYNC_DATABASE_NAME`, default `bench_sync`) and Redis databases 8/9.
 """
@@ -16,6 +16,7 @@ import argparse
 import math
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -55,12 +56,12 @@ def recreate_database() -> None:
     )
 
 
-def generated_products(count: int, variants: int, *, price: str) -> list:
+def generated_products(count: int, variants: int, *, price: str, prefix: str = "B") -> list:
     from integrations.cj import types as cj
 
     products = []
     for n in range(count):
-        pid = f"B{n:07d}"
+        pid = f"{prefix}{n:07d}"
         product_variants = tuple(
             cj.Variant(
                 vid=f"{pid}-{v}",
@@ -94,19 +95,28 @@ def generated_products(count: int, variants: int, *, price: str) -> list:
     return products
 
 
-def bench_write_path(products: int, variants: int) -> None:
+def bench_write_path(products: int, variants: int, rounds: int) -> None:
+    """Each round creates its own products, re-prices them, then sends them again unchanged;
+    the figure is the median round (this VM's speed moves from one minute to the next)."""
     from catalog.sync.upsert import products_upsert
 
-    for label, price in (("create", "4.00"), ("re-price (update)", "5.00"), ("unchanged (no write)", "5.00")):
-        batch = generated_products(products, variants, price=price)
-        started = time.perf_counter()
-        written = 0
-        for start in range(0, len(batch), 100):
-            written += products_upsert(products=batch[start : start + 100]).variants_written
-        elapsed = time.perf_counter() - started
-        rate = products * variants / elapsed
-        print(f"write path, {label}: {products * variants:,} variants in {elapsed:.2f}s ({written:,} rows written)")
-        figure("sync.py", f"write path, {label}", f"{rate:,.0f} variants/s", ">= 20,000/s", rate >= 20_000)
+    rates: dict[str, list[float]] = {}
+    for round_number in range(rounds):
+        prefix = chr(ord("B") + round_number)
+        for label, price in (("create", "4.00"), ("re-price (update)", "5.00"), ("unchanged (no write)", "5.00")):
+            batch = generated_products(products, variants, price=price, prefix=prefix)
+            started = time.perf_counter()
+            written = 0
+            for start in range(0, len(batch), 100):
+                written += products_upsert(products=batch[start : start + 100]).variants_written
+            elapsed = time.perf_counter() - started
+            rates.setdefault(label, []).append(products * variants / elapsed)
+            print(f"round {round_number + 1}, write path, {label}: {products * variants:,} variants in "
+                  f"{elapsed:.2f}s ({written:,} rows written)")  # fmt: skip
+    for label, values in rates.items():
+        rate = statistics.median(values)
+        spread = f" (rounds {', '.join(f'{value:,.0f}' for value in values)})" if len(values) > 1 else ""
+        figure("sync.py", f"write path, {label}", f"{rate:,.0f} variants/s{spread}", ">= 20,000/s", rate >= 20_000)
 
 
 def free_port() -> int:
@@ -184,6 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--variants", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="write-path rounds; the median is the figure")
     parser.add_argument("--sim-products", type=int, default=100)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
@@ -193,7 +204,7 @@ def main() -> None:
     import django
 
     django.setup()
-    bench_write_path(args.products, args.variants)
+    bench_write_path(args.products, args.variants, args.rounds)
     bench_full_sync(args.sim_products, args.workers)
 
 
