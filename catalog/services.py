@@ -147,24 +147,32 @@ def variant_update_from_cj(
     return variant
 
 
-@transaction.atomic
-def variant_stock_set(*, cj_vid: str, stock: int, as_of: datetime | None = None) -> Variant | None:
-    """Set a variant's stock from CJ (webhook STOCK or refresh).
+@transaction.atomic(savepoint=False)
+def variant_stock_set(*, cj_vid: str, stock: int, as_of: datetime | None = None) -> int | None:
+    """Set a variant's stock from CJ (webhook STOCK or refresh), taken at `as_of` (default now).
 
-    An update older than the figure we hold (`as_of` < `stock_updated_at`) is ignored. Returns the
-    variant, or None when we do not carry it or the update was stale.
+    One UPDATE, which also skips an update older than the figure we hold (`as_of` earlier than
+    `stock_updated_at`). Returns the variant's id when written; None when we do not carry it, the
+    update is older than ours, or nothing changed.
     """
-    as_of = as_of or timezone.now()
-    variant = Variant.objects.select_for_update().filter(cj_vid=cj_vid).first()
-    if variant is None or (variant.stock_updated_at and as_of < variant.stock_updated_at):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE catalog_variant SET stock = %(stock)s, stock_updated_at = %(as_of)s, updated_at = NOW()
+             WHERE cj_vid = %(cj_vid)s
+               AND (stock_updated_at IS NULL OR stock_updated_at <= %(as_of)s)
+               AND (stock, stock_updated_at) IS DISTINCT FROM (%(stock)s, %(as_of)s)
+            RETURNING id, product_id
+            """,
+            {"cj_vid": cj_vid, "stock": max(int(stock), 0), "as_of": as_of or timezone.now()},
+        )
+        written = cursor.fetchone()
+    if written is None:
         return None
-    stock = max(int(stock), 0)
-    if variant.stock != stock or variant.stock_updated_at != as_of:
-        variant.stock, variant.stock_updated_at = stock, as_of
-        variant.save(update_fields=["stock", "stock_updated_at", "updated_at"])
-        products_aggregates_refresh(product_ids=[variant.product_id])
-        _invalidate_on_commit(product_ids=[variant.product_id])
-    return variant
+    variant_id, product_id = written
+    products_aggregates_refresh(product_ids=[product_id])
+    _invalidate_on_commit(product_ids=[product_id])
+    return variant_id
 
 
 def variant_stock_reserve(*, variant_id: int, quantity: int) -> bool:

@@ -65,7 +65,11 @@ def enqueue(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any
     """
     kwargs.setdefault("retry", default_retry())
     meta = {"request_id": current_request_id(), **kwargs.pop("meta", {})}
-    job = get_queue(queue_name).enqueue(func, *args, meta=meta, **kwargs)
+    queue = get_queue(queue_name)
+    # One MULTI/EXEC round trip instead of RQ's three separate ones (the job is queued on execute).
+    with queue.connection.pipeline() as pipe:
+        job = queue.enqueue(func, *args, meta=meta, pipeline=pipe, **kwargs)
+        pipe.execute()
     jobs_logger.info("jobs.enqueued", extra={"queue": queue_name, "job_id": job.id, "func": job.func_name})
     return job
 

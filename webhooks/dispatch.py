@@ -141,12 +141,11 @@ def handle_stock(event: WebhookEvent) -> str:
         if any(row.get("storageNum") is None for row in rows):
             raise PayloadError(f"STOCK row of variant {vid} has no storageNum")
         total = max(sum(to_int(row.get("storageNum")) for row in rows), 0)
-        variant = variant_stock_set(cj_vid=vid, stock=total, as_of=_stock_as_of(rows, event.received_at))
-        if variant is None:
+        if variant_stock_set(cj_vid=vid, stock=total, as_of=_stock_as_of(rows, event.received_at)) is None:
             skipped += 1
         else:
             applied += 1
-    return f"stock of {applied} variant(s) set, {skipped} not carried or older than ours"
+    return f"stock of {applied} variant(s) set, {skipped} unchanged, not carried or older than ours"
 
 
 def handle_order(event: WebhookEvent) -> str:

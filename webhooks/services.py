@@ -6,12 +6,13 @@ nothing) and enqueues processing after commit. Processing holds the event's row 
 domain services run, so an event is applied at most once even if two jobs race.
 """
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -42,39 +43,43 @@ def _enqueue_processing_on_commit(event_id: int) -> None:
     enqueue_on_commit(PROCESS_WEBHOOK, webhook_event_process_job, event_id, job_id=process_job_id(event_id))
 
 
+# One statement, so that outside a transaction the row is stored and committed in one round trip;
+# a redelivered messageId inserts nothing and returns no id.
+_STORE_SQL = """
+INSERT INTO webhooks_webhookevent (provider, message_id, topic, message_type, raw_body, headers, params, remote_addr,
+                                   status, attempts, outcome, error, received_at, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, 'received', 0, '', '', NOW(), NOW(), NOW())
+ON CONFLICT (provider, message_id) DO NOTHING
+RETURNING id
+"""
+
+
 def webhook_event_store(
     *,
     message: Message,
     headers: Mapping[str, str],
     remote_addr: str | None,
     provider: str = WebhookEvent.Provider.CJ,
-) -> tuple[WebhookEvent | None, bool]:
+) -> int | None:
     """Store a verified message once and enqueue its processing after commit.
 
-    Returns (event, True) when stored now, (None, False) for a redelivery of a stored messageId
-    (nothing changes). A Redis outage only skips the enqueue (logged); the sweeper catches up.
+    Returns the new event's id, or None for a redelivery of a stored messageId (nothing changes).
+    A Redis outage only skips the enqueue (logged); the sweeper catches up.
     """
-    try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                provider=provider,
-                message_id=message.message_id,
-                topic=message.topic,
-                message_type=message.message_type,
-                raw_body=message.text,
-                headers=dict(headers),
-                params=message.params,
-                remote_addr=remote_addr or None,
-            )
-            _enqueue_processing_on_commit(event.pk)
-    except IntegrityError:
+    row = (provider, message.message_id, message.topic, message.message_type, message.text,
+           json.dumps(dict(headers)), json.dumps(message.params), remote_addr or None)  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_SQL, row)
+        stored = cursor.fetchone()
+    if stored is None:
         logger.info("webhooks.duplicate", extra={"message_id": message.message_id, "topic": message.topic})
-        return None, False
+        return None
+    event_id = stored[0]
+    _enqueue_processing_on_commit(event_id)
     logger.info(
-        "webhooks.received",
-        extra={"event_id": event.pk, "message_id": event.message_id, "topic": event.topic},
+        "webhooks.received", extra={"event_id": event_id, "message_id": message.message_id, "topic": message.topic}
     )
-    return event, True
+    return event_id
 
 
 def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> WebhookEvent | None:

@@ -104,10 +104,10 @@ class CJWebhookReceiveView(APIView):
             message = message_parse(body)
         except MessageInvalid as error:
             raise exceptions.ValidationError({"body": [str(error)]}) from error
-        _event, created = webhook_event_store(
+        event_id = webhook_event_store(
             message=message, headers=headers_to_store(request.headers), remote_addr=_client_address(request)
         )
-        return Response(ACK if created else ACK_DUPLICATE, status=status.HTTP_200_OK)
+        return Response(ACK if event_id is not None else ACK_DUPLICATE, status=status.HTTP_200_OK)
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
