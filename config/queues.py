@@ -45,14 +45,15 @@ def default_retry() -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
-_queues: dict[tuple[str, int, str], Queue] = {}
+_queues: dict[tuple[str, int, str, int, int], Queue] = {}
 
 
 def get_queue(name: str) -> Queue:
     """The named queue, one per process: django-rq builds a new Redis connection pool on every
     call, which costs a TCP connection per enqueue."""
     # A forked process must not share the parent's sockets; changed settings get a new connection.
-    key = (name, os.getpid(), settings.RQ_QUEUES[name]["URL"])
+    config = settings.RQ_QUEUES[name]
+    key = (name, os.getpid(), config["HOST"], config["PORT"], config["DB"])
     if key not in _queues:
         _queues[key] = django_rq.get_queue(name)
     return _queues[key]

@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 import redis
 from django.core.exceptions import ImproperlyConfigured
+from redis.connection import parse_url as parse_redis_url
 from redis.driver_info import DriverInfo
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,12 +101,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # --- Redis: queues on REDIS_URL, caches on REDIS_CACHE_URL (a separate database) ---------------
-def _with_timeouts(url: str) -> str:
-    """Add short connect/read timeouts so a dead Redis fails fast instead of hanging a request."""
-    separator = "&" if "?" in url else "?"
-    return url if "socket_connect_timeout" in url else f"{url}{separator}socket_connect_timeout=1"
-
-
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="redis://127.0.0.1:6379/1")
 # What redis-py sends with CLIENT SETINFO, built once: by default it reads its version from the
@@ -150,8 +145,27 @@ QUEUE_TIMEOUTS = {
     "process-webhook": 2 * 60,
     "update-stock": 15 * 60,
 }
+
+
+def _rq_connection(url: str) -> dict:
+    """django-rq's HOST/PORT form of a redis:// URL: unlike its URL form, it hands
+    REDIS_CLIENT_KWARGS to redis-py: short timeouts, so a dead Redis fails fast instead of hanging a
+    request (RQ's worker raises the read timeout above its blocking dequeue), and the pre-built
+    driver info, since every RQ work horse connects afresh."""
+    parsed = parse_redis_url(url)
+    return {
+        "HOST": parsed.get("host", "127.0.0.1"),
+        "PORT": parsed.get("port", 6379),
+        "DB": parsed.get("db", 0),
+        "USERNAME": parsed.get("username"),
+        "PASSWORD": parsed.get("password"),
+        "SSL": url.startswith("rediss://"),
+        "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1, "socket_timeout": 5, "driver_info": REDIS_DRIVER_INFO},
+    }
+
+
 RQ_QUEUES = {
-    name: {"URL": _with_timeouts(REDIS_URL), "DEFAULT_TIMEOUT": timeout} for name, timeout in QUEUE_TIMEOUTS.items()
+    name: {**_rq_connection(REDIS_URL), "DEFAULT_TIMEOUT": timeout} for name, timeout in QUEUE_TIMEOUTS.items()
 }
 RQ = {
     # config.queues enqueues after commit itself, so that a Redis outage at commit time is

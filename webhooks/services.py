@@ -91,8 +91,11 @@ def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> Web
     """
     failure: Exception | None = None
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-        if event is None or event.is_final:
+        try:
+            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        except WebhookEvent.DoesNotExist:
+            return None
+        if event.is_final:
             return event
         event.attempts += 1
         handler = HANDLERS.get(event.topic)

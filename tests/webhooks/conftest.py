@@ -52,9 +52,9 @@ def _cj_open_id(settings: Any) -> None:
 def queue_redis_refusing(settings: Any) -> Iterator[None]:
     """Point the queues at a closed port for a while (the shared Redis keeps serving the others).
 
-    `config.queues.get_queue` caches a queue per URL, so the changed URL gets its own connection."""
+    `config.queues.get_queue` caches a queue per address, so the changed one gets its own connection."""
     working = settings.RQ_QUEUES
-    settings.RQ_QUEUES = {name: {**config, "URL": "redis://127.0.0.1:9/6"} for name, config in working.items()}
+    settings.RQ_QUEUES = {name: {**config, "PORT": 9, "DB": 6} for name, config in working.items()}
     try:
         yield
     finally:
