@@ -152,6 +152,8 @@ def _rq_connection(url: str) -> dict:
     REDIS_CLIENT_KWARGS to redis-py: short timeouts, so a dead Redis fails fast instead of hanging a
     request (RQ's worker raises the read timeout above its blocking dequeue), and the pre-built
     driver info, since every RQ work horse connects afresh."""
+    if not url.startswith(("redis://", "rediss://")):
+        raise ImproperlyConfigured("REDIS_URL must be a redis:// or rediss:// URL")
     parsed = parse_redis_url(url)
     return {
         "HOST": parsed.get("host", "127.0.0.1"),

@@ -86,3 +86,19 @@ def test_redis_wait_returns_when_redis_answers_and_gives_up_when_asked():
     calls = []
     assert redis_wait(refusing, give_up=lambda: calls.append(1) or len(calls) > 2) is False
     assert len(calls) == 3
+
+
+def test_queue_connections_come_from_redis_url_with_timeouts_and_built_driver_info():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.settings import REDIS_DRIVER_INFO, _rq_connection
+
+    config = _rq_connection("rediss://jobs:not-a-secret@redis.internal:6380/3")
+
+    assert {key: config[key] for key in ("HOST", "PORT", "DB", "USERNAME", "PASSWORD", "SSL")} == {
+        "HOST": "redis.internal", "PORT": 6380, "DB": 3, "USERNAME": "jobs", "PASSWORD": "not-a-secret", "SSL": True,
+    }  # fmt: skip
+    kwargs = get_queue(PROCESS_WEBHOOK).connection.connection_pool.connection_kwargs
+    assert (kwargs["socket_connect_timeout"], kwargs["driver_info"]) == (1, REDIS_DRIVER_INFO)
+    with pytest.raises(ImproperlyConfigured):
+        _rq_connection("unix:///run/redis.sock")
