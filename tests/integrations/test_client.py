@@ -308,6 +308,23 @@ def test_invalid_refresh_token_falls_back_to_login_once_per_5_minutes(cj_simulat
     assert cj_simulator.calls("authentication/refreshAccessToken") == 1
 
 
+def test_a_refresh_whose_answer_was_lost_leaves_the_refresh_token_usable(cj_simulator, settings):
+    # CJ returns the cached pair for 24 h (CONTRACT 2.2), so the refresh token we hold stays valid
+    # even when CJ refreshed and its answer never reached us.
+    settings.CJ_READ_TIMEOUT = 0.3
+    client = get_client()
+    client.list_categories()
+    cj_simulator.expire_tokens()
+    cj_simulator.fault("timeout", endpoint="authentication/refreshAccessToken", latency_ms=1000, count=1)
+
+    with pytest.raises(CJTransientError):
+        client.list_categories()
+    client.list_categories()
+
+    stats = cj_simulator.stats()
+    assert (stats["get_access_token"], stats["refresh_access_token"]) == (1, 2)
+
+
 def test_bad_api_key_is_an_auth_error(cj_simulator, settings):
     settings.CJ_API_KEY = "not-the-key"
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from integrations.cj.simulator import catalog as cat
-from integrations.cj.simulator.state import SimError, SimOrder, Simulator
+from integrations.cj.simulator.state import TOKEN_CACHE_WINDOW, SimError, SimOrder, Simulator
 
 EU = {"DE", "FR", "IT", "ES", "NL", "BE", "AT", "PL", "SE", "IE", "PT", "DK", "FI"}
 COUNTRIES = EU | {"US", "GB", "CA", "AU", "CN", "JP", "MX", "BR", "NZ", "CH", "NO"}
@@ -111,10 +111,17 @@ def refresh_access_token(sim: Simulator, request: SimRequest) -> dict[str, Any]:
     if old is None or old.refresh_expires <= sim.now():
         raise SimError(1600003, "Invalid refresh token")
     sim.stats["refresh_access_token"] += 1
-    # The previous pair stops working: clients must share the new one.
-    sim.tokens.pop(old.access_token, None)
-    sim.refresh_index.pop(old.refresh_token, None)
-    token = sim.issue_token()
+    if sim.now() - old.issued_at < TOKEN_CACHE_WINDOW:
+        # CJ's 24-hour token cache: the same pair comes back, so a refresh whose answer was lost
+        # leaves the client's refresh token valid.
+        token = old
+        if token.access_expires <= sim.now():
+            sim.renew_access_token(token)
+    else:
+        # A new pair; the previous one stops working: clients must share the new one.
+        sim.tokens.pop(old.access_token, None)
+        sim.refresh_index.pop(old.refresh_token, None)
+        token = sim.issue_token()
     return {
         "accessToken": token.access_token,
         "accessTokenExpiryDate": sim.cj_date(token.access_expires),

@@ -22,6 +22,9 @@ DEMO_API_KEY = "SIMULATOR-DEMO-KEY"
 DEMO_OPEN_ID = 1234567890
 ACCESS_TOKEN_LIFETIME = timedelta(days=15)
 REFRESH_TOKEN_LIFETIME = timedelta(days=180)
+# CJ caches an account's token pair: within 24 h of its minting, refreshAccessToken returns the same
+# pair (CONTRACT §2.2); a new pair is minted after that.
+TOKEN_CACHE_WINDOW = timedelta(hours=24)
 CJ_TIMEZONE_OFFSET = timedelta(hours=8)  # token dates are written with +08:00
 
 
@@ -69,6 +72,7 @@ class Token:
     access_expires: datetime
     refresh_token: str
     refresh_expires: datetime
+    issued_at: datetime
 
 
 @dataclass
@@ -172,10 +176,18 @@ class Simulator:
             access_expires=now + ACCESS_TOKEN_LIFETIME,
             refresh_token=secrets.token_hex(16),
             refresh_expires=now + REFRESH_TOKEN_LIFETIME,
+            issued_at=now,
         )
         self.tokens[token.access_token] = token
         self.refresh_index[token.refresh_token] = token
         return token
+
+    def renew_access_token(self, token: Token) -> None:
+        """A new access token for a cached pair whose access token no longer works (only the
+        expiry control can do that within the cache window); the refresh token stays."""
+        self.tokens.pop(token.access_token, None)
+        token.access_token, token.access_expires = secrets.token_hex(16), self.now() + ACCESS_TOKEN_LIFETIME
+        self.tokens[token.access_token] = token
 
     def check_access_token(self, value: str | None) -> None:
         if not value:
