@@ -73,15 +73,19 @@ def price_key(variant_id: int) -> str:
     return f"variant:{variant_id}"
 
 
-def catalog_cache_invalidate(*, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = ()) -> None:
-    """Forget cached responses of these products (and every list) and cached prices of these variants.
+def catalog_cache_invalidate(
+    *, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = (), lists: bool = True
+) -> None:
+    """Forget cached responses of these products (and every list, unless `lists` is False: the
+    change shows only on the detail page) and cached prices of these variants.
 
     Call after the change is committed; a Redis error is ignored (the entries expire anyway).
     """
     product_ids = list(product_ids)
     variant_ids = list(variant_ids)
     if product_ids:
-        products_cache().set(LIST_VERSION_KEY, uuid.uuid4().hex, None)
+        if lists:
+            products_cache().set(LIST_VERSION_KEY, uuid.uuid4().hex, None)
         products_cache().delete_many([detail_key(product_id) for product_id in product_ids])
     if variant_ids:
         prices_cache().delete_many([price_key(variant_id) for variant_id in variant_ids])

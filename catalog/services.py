@@ -24,10 +24,14 @@ business_logger = logging.getLogger("business")
 MISSES_BEFORE_INACTIVE = 2
 
 
-def _invalidate_on_commit(*, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = ()) -> None:
+def _invalidate_on_commit(
+    *, product_ids: Iterable[int] = (), variant_ids: Iterable[int] = (), lists: bool = True
+) -> None:
     product_ids, variant_ids = set(product_ids), set(variant_ids)
     if product_ids or variant_ids:
-        transaction.on_commit(lambda: catalog_cache_invalidate(product_ids=product_ids, variant_ids=variant_ids))
+        transaction.on_commit(
+            lambda: catalog_cache_invalidate(product_ids=product_ids, variant_ids=variant_ids, lists=lists)
+        )
 
 
 def products_aggregates_refresh(*, product_ids: Iterable[int]) -> set[int]:
@@ -152,26 +156,31 @@ def variant_stock_set(*, cj_vid: str, stock: int, as_of: datetime | None = None)
     """Set a variant's stock from CJ (webhook STOCK or refresh), taken at `as_of` (default now).
 
     One UPDATE, which also skips an update older than the figure we hold (`as_of` earlier than
-    `stock_updated_at`). Returns the variant's id when written; None when we do not carry it, the
-    update is older than ours, or nothing changed.
+    `stock_updated_at`). The product's in-stock flag, and with it the cached lists, change only
+    when an active variant's stock crosses zero; otherwise only the product's detail is forgotten.
+    Returns the variant's id when written; None when we do not carry it, the update is older
+    than ours, or nothing changed.
     """
+    stock = max(int(stock), 0)
     with connection.cursor() as cursor:
+        # The locked sub-select hands the stock before the update to RETURNING.
         cursor.execute(
             """
-            UPDATE catalog_variant SET stock = %(stock)s, stock_updated_at = %(as_of)s, updated_at = NOW()
-             WHERE cj_vid = %(cj_vid)s
-               AND (stock_updated_at IS NULL OR stock_updated_at <= %(as_of)s)
-               AND (stock, stock_updated_at) IS DISTINCT FROM (%(stock)s, %(as_of)s)
-            RETURNING id, product_id
+            UPDATE catalog_variant v SET stock = %(stock)s, stock_updated_at = %(as_of)s, updated_at = NOW()
+              FROM (SELECT id, stock FROM catalog_variant WHERE cj_vid = %(cj_vid)s FOR UPDATE) prior
+             WHERE v.id = prior.id
+               AND (v.stock_updated_at IS NULL OR v.stock_updated_at <= %(as_of)s)
+               AND (v.stock, v.stock_updated_at) IS DISTINCT FROM (%(stock)s, %(as_of)s)
+            RETURNING v.id, v.product_id, v.status = 'active' AND (prior.stock > 0) != (v.stock > 0)
             """,
-            {"cj_vid": cj_vid, "stock": max(int(stock), 0), "as_of": as_of or timezone.now()},
+            {"cj_vid": cj_vid, "stock": stock, "as_of": as_of or timezone.now()},
         )
         written = cursor.fetchone()
     if written is None:
         return None
-    variant_id, product_id = written
-    products_aggregates_refresh(product_ids=[product_id])
-    _invalidate_on_commit(product_ids=[product_id])
+    variant_id, product_id, crossed_zero = written
+    listed_changed = bool(crossed_zero and products_aggregates_refresh(product_ids=[product_id]))
+    _invalidate_on_commit(product_ids=[product_id], lists=listed_changed)
     return variant_id
 
 

@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.core.cache import caches
 
+from catalog.cache import LIST_VERSION_KEY, products_cache
+from catalog.models import Product
 from catalog.services import products_aggregates_refresh, variant_stock_set, variant_update_from_cj
 from catalog.sync.upsert import products_upsert
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory, cj_product, cj_variant
@@ -201,6 +203,29 @@ def test_webhook_services_invalidate_the_cache(api_client, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         variant_update_from_cj(cj_vid=variant.cj_vid, is_on_sale=False)
     assert api_client.get(url).json()["variants"] == []
+    assert api_client.get("/api/products").json()["results"][0]["in_stock"] is False
+
+
+def test_a_stock_change_keeps_cached_lists_unless_the_in_stock_flag_flips(
+    api_client, django_capture_on_commit_callbacks
+):
+    variant = VariantFactory(stock=4)
+    products_aggregates_refresh(product_ids=[variant.product_id])
+    product = Product.objects.get(pk=variant.product_id)
+    assert api_client.get("/api/products").json()["results"][0]["in_stock"] is True
+    version = products_cache().get(LIST_VERSION_KEY)
+
+    # 4 -> 9: only the detail shows it; the product row and the cached lists stay as they are
+    with django_capture_on_commit_callbacks(execute=True):
+        variant_stock_set(cj_vid=variant.cj_vid, stock=9)
+    assert products_cache().get(LIST_VERSION_KEY) == version
+    assert Product.objects.get(pk=product.pk).updated_at == product.updated_at
+    assert api_client.get(f"/api/products/{product.pk}").json()["variants"][0]["stock"] == 9
+
+    # 9 -> 0: out of stock, which the list shows
+    with django_capture_on_commit_callbacks(execute=True):
+        variant_stock_set(cj_vid=variant.cj_vid, stock=0)
+    assert products_cache().get(LIST_VERSION_KEY) != version
     assert api_client.get("/api/products").json()["results"][0]["in_stock"] is False
 
 
