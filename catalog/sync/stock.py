@@ -101,5 +101,6 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
     product_ids = {variant.product_id for variant in changed}
     with transaction.atomic():
         Variant.objects.bulk_update(changed, ["stock", "stock_updated_at", "updated_at"])
-        products_aggregates_refresh(product_ids=product_ids)
-        transaction.on_commit(lambda: catalog_cache_invalidate(product_ids=product_ids))
+        # The lists show only the in-stock flag: they are dropped only when a product's flag changed.
+        listed_changed = bool(products_aggregates_refresh(product_ids=product_ids))
+        transaction.on_commit(lambda: catalog_cache_invalidate(product_ids=product_ids, lists=listed_changed))

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from catalog.cache import LIST_VERSION_KEY, detail_key, products_cache
 from catalog.models import Product, SyncRun, Variant
 from catalog.services import product_update_by_staff
 from catalog.sync.runs import _LOCKS, SyncAlreadyRunning, products_sync
@@ -195,6 +196,34 @@ def test_stock_refresh_updates_changed_stock_and_never_zeroes_a_missing_answer(c
         unanswered.pk: 42,
     }
     assert (run.status, run.updated_count, run.unchanged_count, run.cj_calls) == ("succeeded", 1, 1, 1)
+
+
+def test_stock_refresh_drops_cached_lists_only_when_an_in_stock_flag_changes(
+    cj_simulator, django_capture_on_commit_callbacks
+):
+    products_sync(kind=SyncRun.Kind.FULL)
+    product = Product.objects.filter(is_in_stock=True).order_by("pk").first()
+    variants = list(product.variants.filter(status="active"))
+    products_cache().set(LIST_VERSION_KEY, "before", None)
+    products_cache().set(detail_key(product.pk), b"cached detail")
+
+    # More stock on one variant: the detail changes, the lists do not.
+    first = variants[0]
+    row = get_client().get_stock_by_vid(vid=first.cj_vid)[0]
+    cj_simulator.set_stock(first.cj_vid, row.total + 1, country_code=row.country_code)
+    with django_capture_on_commit_callbacks(execute=True):
+        variants_stock_refresh(variant_ids=[first.pk])
+    assert products_cache().get(LIST_VERSION_KEY) == "before"
+    assert products_cache().get(detail_key(product.pk)) is None
+
+    # Every variant sold out: the product leaves the in-stock lists.
+    for variant in variants:
+        for row in get_client().get_stock_by_vid(vid=variant.cj_vid):
+            cj_simulator.set_stock(variant.cj_vid, 0, country_code=row.country_code)
+    with django_capture_on_commit_callbacks(execute=True):
+        variants_stock_refresh(variant_ids=[variant.pk for variant in variants])
+    assert products_cache().get(LIST_VERSION_KEY) != "before"
+    assert Product.objects.get(pk=product.pk).is_in_stock is False
 
 
 def test_api_sync_is_queued_and_its_status_readable(cj_simulator, staff_client, run_worker):
