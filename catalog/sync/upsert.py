@@ -298,7 +298,8 @@ _VARIANTS_MERGE_SQL = """
 WITH changed AS (
     SELECT i.*, v.id AS old_id, v.product_id AS old_product_id, v.price AS old_price
       FROM catalog_variant_incoming i
-      LEFT JOIN catalog_variant v ON v.cj_vid = i.cj_vid
+      -- One index probe per incoming row: as a plain join the planner may hash the whole table.
+      LEFT JOIN LATERAL (SELECT * FROM catalog_variant WHERE cj_vid = i.cj_vid LIMIT 1) v ON TRUE
      WHERE v.id IS NULL
         OR (v.product_id, v.sku, v.name, v.option_values, v.image, v.supplier_cost, v.price, v.currency,
             v.stock, v.weight_grams, v.status)

@@ -1,12 +1,15 @@
 """The bulk write path, fed with the CJ client's dataclasses directly."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from catalog.models import Category, Product, Variant
 from catalog.services import product_update_by_staff, products_aggregates_refresh
+from catalog.sync import upsert
 from catalog.sync.upsert import products_upsert
 from tests.catalog.factories import cj_product, cj_variant
 
@@ -142,3 +145,22 @@ def test_price_ranges_match_what_sql_computes_for_every_shape_of_page():
     assert Variant.objects.get(cj_vid="P6-1").product.cj_pid == "P6"
     assert ranges["P5"][:2] == (Decimal("9.90"), Decimal("9.90"))
     assert ranges["P7"] == (Decimal("0.00"), Decimal("0.00"), False)
+
+
+def test_the_variant_merge_looks_up_stored_variants_by_index_whatever_the_statistics():
+    # given: stored variants PostgreSQL has no statistics for yet (as during a first sync), and a
+    # page staged in the incoming table as products_upsert leaves it
+    products_upsert(products=[cj_product(pid=f"P{n}") for n in range(50)])
+    with connection.cursor() as cursor:
+        cursor.execute(upsert._INCOMING_SQL)
+        cursor.execute(
+            "INSERT INTO catalog_variant_incoming (cj_vid, product_id) SELECT cj_vid, product_id FROM catalog_variant"
+        )
+
+        # when
+        cursor.execute("EXPLAIN " + upsert._VARIANTS_MERGE_SQL, {"now": timezone.now(), "currency": "USD"})
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # then: one index probe per incoming row, never a scan of the whole table
+    assert "Index Scan using catalog_variant_cj_vid_uniq on catalog_variant" in plan
+    assert not re.search(r"Seq Scan on catalog_variant(?!_incoming)", plan), plan
