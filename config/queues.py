@@ -180,6 +180,13 @@ class Worker(RQWorker):
                 os.waitpid(self.horse_pid, 0)
             self._horse_pid = 0
 
+    def run_maintenance_tasks(self) -> None:
+        # RQ may fork its scheduler here. No PostgreSQL session may be open in the worker then: the
+        # scheduler would keep a copy of its socket for life, so a horse killed mid-transaction on
+        # that session would leave it, and its row locks, behind.
+        connections.close_all()
+        super().run_maintenance_tasks()
+
     def fork_work_horse(self, job: Job, queue: Queue) -> None:
         # The horse inherits a PostgreSQL session the worker opened while the previous job ran, and
         # the worker lets go of it: a horse would otherwise spend about a third of a short job

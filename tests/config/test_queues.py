@@ -135,6 +135,23 @@ def test_a_horse_whose_inherited_session_died_connects_anew(run_worker):
     connections.close_all()
 
 
+def test_the_worker_holds_no_session_while_rq_may_fork_its_scheduler():
+    # given: a worker holding the session it opened for its next horse
+    from config.queues import Worker
+
+    queue = get_queue(PROCESS_WEBHOOK)
+    worker = Worker([queue], connection=queue.connection)
+    enqueue(PROCESS_WEBHOOK, horse_session_job, 0)
+    worker.work(burst=True, logging_level="WARNING")
+    assert connections["default"].connection is not None
+
+    # when: the maintenance, which starts RQ's scheduler (a fork) when none runs
+    worker.run_maintenance_tasks()
+
+    # then
+    assert connections["default"].connection is None
+
+
 def test_an_idle_worker_runs_its_maintenance_at_least_every_interval(settings):
     """RQ blocks an idle worker for worker_ttl - 15 s (405 s by default) between maintenance runs,
     which is when a killed worker's jobs are retried; ours blocks no longer than the interval."""
