@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Product, Variant
@@ -220,13 +222,19 @@ def test_malformed_params_fail_at_once_without_retry(client, django_capture_on_c
         post_signed(client, message("VARIANT", {"variantSellPrice": 2.1}))
     event = WebhookEvent.objects.get()
 
-    processed = webhook_event_process(event_id=event.pk, is_last_attempt=False)
+    with CaptureQueriesContext(connection) as queries:
+        processed = webhook_event_process(event_id=event.pk, is_last_attempt=False)
 
     assert (processed.status, processed.attempts, processed.error) == (
         "failed",
         1,
         "Invalid payload: params.vid is missing",
     )
+    processed.refresh_from_db()
+    assert (processed.status, processed.attempts, processed.outcome) == ("failed", 1, "")
+    # The row is read once (locked) and written once.
+    event_statements = [query["sql"].split()[0] for query in queries if "webhooks_webhookevent" in query["sql"]]
+    assert event_statements == ["SELECT", "UPDATE"]
 
 
 def _stored(message_id: str, stock: int, *, received_at) -> WebhookEvent:
