@@ -92,9 +92,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Fail fast when PostgreSQL is away: a request answers 503 instead of hanging.
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 2
-# Start every session in UTC, so Django need not send SET TIME ZONE on each new connection (one
-# more round trip in every RQ job, whose forked work horse connects afresh).
-DATABASES["default"]["OPTIONS"].setdefault("options", "-c TimeZone=UTC")
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -256,8 +253,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# Connect in our time zone, so Django does not spend a query setting it on every new connection
-# (each RQ job runs in a forked horse with a connection of its own).
+# Connect in our time zone, so Django does not spend a round trip setting it on every new
+# connection (the server's default, Etc/UTC, is not a name Django takes for UTC).
 DATABASES["default"]["OPTIONS"].setdefault("options", f"-c TimeZone={TIME_ZONE}")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
