@@ -61,10 +61,18 @@ def get_queue(name: str) -> Queue:
     return _queues[key]
 
 
-def enqueue(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
+def job_id(kind: str, pk: int | str) -> str:
+    """The id of the one job of `kind` for row `pk`, e.g. `job_id("order-forward", 42)` is
+    `order-forward-42`: the sweepers and the admin find (and never duplicate) a row's job by it."""
+    return f"{kind}-{pk}"
+
+
+def enqueue(queue_name: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
     """Enqueue now and return the job; raises redis.RedisError when Redis is unreachable.
 
-    Use for work that does not depend on uncommitted rows (a sync trigger, a sweep).
+    `func` is the job's dotted path (`"orders.jobs.order_forward_to_cj_job"`), so the enqueuing
+    module never imports the jobs module it feeds. Use for work that does not depend on
+    uncommitted rows (a sync trigger, a sweep).
     """
     kwargs.setdefault("retry", default_retry())
     meta = {"request_id": current_request_id(), **kwargs.pop("meta", {})}
@@ -77,7 +85,7 @@ def enqueue(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any
     return job
 
 
-def enqueue_on_commit(queue_name: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(queue_name: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> None:
     """Enqueue once the current transaction commits; never if it rolls back.
 
     A Redis outage at that moment is logged (`jobs.enqueue_failed`), not raised: the row is

@@ -9,7 +9,11 @@ Every error carries `code` (CJ's code, or the HTTP status for transport failures
     ├── CJQuotaExceededError    1600201 or the daily limit; also our own reserve (BudgetExceeded)
     ├── CJAuthError             1600001-1600008, 1601000 ... (credentials)
     └── CJPermanentError        parameters, not found, duplicates, balance, logistics ...
-        └── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100
+        ├── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100
+        └── CJDuplicateOrderError  1603003: CJ already has an order with this orderNumber
+
+A permanent error also carries `reason`, what went wrong in the shop's words (`REASONS`), so that
+no code outside `integrations/cj` needs CJ's numbers.
 """
 
 
@@ -48,11 +52,19 @@ class CJAuthError(CJError):
 
 
 class CJPermanentError(CJError):
-    """Repeating the same call will fail the same way."""
+    """Repeating the same call will fail the same way; `reason` is one of `REASONS`' values."""
+
+    def __init__(self, *args: object, reason: str = "rejected", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.reason = reason
 
 
 class CJNotFoundError(CJPermanentError):
     """The product, variant or order does not exist (or is off the shelves)."""
+
+
+class CJDuplicateOrderError(CJPermanentError):
+    """CJ already has an order with this orderNumber: an earlier or concurrent attempt won."""
 
 
 TRANSIENT_CODES = frozenset({1600000, 1600100, 1600301})
@@ -60,6 +72,23 @@ RATE_LIMITED_CODES = frozenset({1600200})
 QUOTA_CODES = frozenset({1600201})
 AUTH_CODES = frozenset({1600001, 1600002, 1600003, 1600004, 1600005, 1600006, 1600008, 1600031, 1601000})
 NOT_FOUND_CODES = frozenset({1602000, 1602001, 1602002, 1602003, 1603100})
+DUPLICATE_ORDER_CODE = 1603003
+# CJ codes (CONTRACT §4) -> why, in the shop's words; any other permanent code is "rejected".
+REASONS: dict[int, str] = {
+    1602000: "variant_unavailable",
+    1602001: "variant_unavailable",
+    1602002: "variant_unavailable",
+    1602003: "variant_unavailable",
+    1603102: "out_of_stock",
+    1605000: "logistic_unavailable",
+    1605001: "logistic_unavailable",
+    1605002: "address_invalid",
+    1600300: "address_invalid",
+    16900403: "address_invalid",
+    1604000: "balance_insufficient",
+    1604001: "balance_insufficient",
+    1603101: "balance_insufficient",
+}
 # CJ answers the daily call limit with 1600200 and this text; it is a quota, not a per-second throttle.
 DAILY_LIMIT_MARKER = "daily request limit"
 
@@ -68,7 +97,7 @@ def classify(
     *, code: int | None, message: str, endpoint: str, request_id: str | None, http_status: int = 200
 ) -> CJError:
     """The error for a failed CJ answer, by CJ's numeric code (CONTRACT §4), else by HTTP status."""
-    kwargs = {"code": code, "request_id": request_id, "endpoint": endpoint}
+    kwargs: dict[str, object] = {"code": code, "request_id": request_id, "endpoint": endpoint}
     if http_status == 429:
         return CJRateLimitedError(message or "HTTP 429 Too Many Requests", **kwargs)
     if code in RATE_LIMITED_CODES:
@@ -81,9 +110,12 @@ def classify(
         return CJTransientError(message or f"HTTP {http_status}", **kwargs)
     if code in AUTH_CODES:
         return CJAuthError(message, **kwargs)
+    reason = REASONS.get(code or 0, "rejected")
     if code in NOT_FOUND_CODES:
-        return CJNotFoundError(message, **kwargs)
+        return CJNotFoundError(message, reason=reason, **kwargs)
     # getOrderDetail documents "order not found" under the generic parameter code.
     if code == 1600300 and endpoint.endswith("getOrderDetail") and "not found" in message.lower():
-        return CJNotFoundError(message, **kwargs)
-    return CJPermanentError(message or f"HTTP {http_status}", **kwargs)
+        return CJNotFoundError(message, reason=reason, **kwargs)
+    if code == DUPLICATE_ORDER_CODE:
+        return CJDuplicateOrderError(message, reason=reason, **kwargs)
+    return CJPermanentError(message or f"HTTP {http_status}", reason=reason, **kwargs)

@@ -25,6 +25,13 @@ def test_validation_error_lists_each_field(api_client):
     }
 
 
+def test_a_domain_error_is_answered_with_its_status_code_message_and_details(api_client):
+    response = api_client.post("/api/test/refused", {}, format="json")
+
+    body = _error(response, 410, "gone")
+    assert body["error"] == {"code": "gone", "message": "It is gone.", "details": {"thing": ["Gone since yesterday."]}}
+
+
 def test_malformed_json_is_400(api_client):
     response = api_client.generic("POST", "/api/test/echo", "{not json", content_type="application/json")
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/test/boom", views.BoomView.as_view()),
     path("api/test/throttled", views.ThrottledView.as_view()),
     path("api/test/enqueue", views.EnqueueView.as_view()),
+    path("api/test/refused", views.RefusedView.as_view()),
     *project_urlpatterns,
 ]
 

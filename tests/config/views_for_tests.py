@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from config.domain_errors import DomainError
 from config.queues import PROCESS_WEBHOOK, enqueue_on_commit
 
 logger = logging.getLogger("tests")
@@ -66,3 +67,17 @@ class EnqueueView(APIView):
             if request.data.get("rollback"):
                 transaction.set_rollback(True)
         return Response({"queued": not request.data.get("rollback")}, status=202)
+
+
+class GoneError(DomainError):
+    status = 410
+    code = "gone"
+    message = "It is gone."
+
+
+class RefusedView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def post(self, request):
+        raise GoneError(details={"thing": ["Gone since yesterday."]})

@@ -11,6 +11,7 @@ import pytest
 from integrations.cj import parsing
 from integrations.cj.errors import (
     CJAuthError,
+    CJDuplicateOrderError,
     CJNotFoundError,
     CJPermanentError,
     CJQuotaExceededError,
@@ -208,7 +209,7 @@ def test_error_samples_are_classified(sample, endpoint, error_class):
         (1602003, 200, "product/variant/queryByVid", "", CJNotFoundError),
         (1600300, 200, "shopping/order/getOrderDetail", "order not found", CJNotFoundError),
         (1600300, 200, "shopping/order/getOrderDetail", "orderId must be not empty", CJPermanentError),
-        (1603003, 200, "shopping/order/createOrderV2", "already exists", CJPermanentError),
+        (1603003, 200, "shopping/order/createOrderV2", "already exists", CJDuplicateOrderError),
         (16900202, 200, "product/query", "method", CJPermanentError),
     ],
 )
@@ -216,6 +217,25 @@ def test_codes_are_classified(code, http_status, endpoint, message, error_class)
     error = classify(code=code, message=message, endpoint=endpoint, request_id="r-1", http_status=http_status)
 
     assert type(error) is error_class
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (1602001, "variant_unavailable"),
+        (1603102, "out_of_stock"),
+        (1605001, "logistic_unavailable"),
+        (1605002, "address_invalid"),
+        (1604000, "balance_insufficient"),
+        (1603003, "rejected"),
+        (16900202, "rejected"),
+    ],
+)
+def test_permanent_errors_carry_the_shops_reason(code, reason):
+    error = classify(code=code, message="", endpoint="shopping/order/createOrderV2", request_id="r-1")
+
+    assert isinstance(error, CJPermanentError)
+    assert error.reason == reason
 
 
 def test_every_sample_payload_is_valid_json():
