@@ -170,7 +170,7 @@ RQ = {
     # config.queues enqueues after commit itself, so that a Redis outage at commit time is
     # logged and swept up later instead of failing a request whose data is already committed.
     "COMMIT_MODE": "auto",
-    "WORKER_CLASS": "config.queues.Worker",
+    "WORKER_CLASS": "config.worker.Worker",
 }
 # Retry policy for transient job failures: delays in seconds between attempts.
 RQ_RETRY_INTERVALS = env.list("RQ_RETRY_INTERVALS", cast=int, default=[10, 60, 300])

@@ -13,7 +13,8 @@ import redis
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from config.queues import SYNC_PRODUCTS, get_queue, redis_wait
+from config.queues import SYNC_PRODUCTS, get_queue
+from config.worker import redis_wait
 
 logger = logging.getLogger("jobs")
 
