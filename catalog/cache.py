@@ -6,6 +6,13 @@
 - `caches["prices"]` (30 min) holds variant prices, deleted per variant when a price changes.
 
 A Redis error reads as a miss (IGNORE_EXCEPTIONS), so a cache outage never breaks a page.
+
+Where the plain path ends: the list cache is a performance path. Its plain equivalent is Django's
+per-view cache (`cache_page`) or `cache.get` / `cache.set` of the serialized data after the query
+is validated. Instead a list is keyed on the raw query string (a hit needs no validation), stored
+as the rendered body (a hit needs no serialisation), and read with its version in one MGET;
+justified by `bench/products_api.py` (cached list against a minimal view; history in
+bench/NOTES.md).
 """
 
 import hashlib

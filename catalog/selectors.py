@@ -69,7 +69,8 @@ def product_list(
     """Active products matching the filters, `limit` + 1 of them (the extra one says a next page exists).
 
     Keyset pagination: `after` is the (sort value, id) of the last product of the previous page.
-    One query, no COUNT.
+    One query, no COUNT: unlike DRF's page-number pagination, the plain equivalent, a page costs the
+    same at any catalog size (bench/products_api.py compares 100,000 products with 1,000).
     """
     field, descending = ORDERINGS[ordering]
     queryset: QuerySet[Product] = Product.objects.filter(status=Product.Status.ACTIVE)

@@ -8,6 +8,14 @@ computed here from the variants CJ lists, so a re-priced product is written once
 
 Unchanged data writes nothing; staff-edited names and descriptions are kept; a variant without a
 stock answer keeps its stock. Caches of the changed products and prices are invalidated after commit.
+
+Where the plain path ends: this module is the sync's performance path. Its plain equivalent is
+`Product.objects.bulk_create(..., update_conflicts=True)` for the products and, for the variants,
+reading the stored rows, comparing them in Python and writing the changed ones with `bulk_create`
+/ `bulk_update`, then `products_aggregates_refresh` for every product. That does the same and
+is what to reach for first elsewhere; the hand-written SQL here is justified by `bench/sync.py`
+(write path, variants per second; history in bench/NOTES.md), and its table names and status
+values come from the models.
 """
 
 import json
@@ -25,7 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
-from catalog.models import Category, Product
+from catalog.models import Category, Product, Variant
 from catalog.pricing import CENT, PricingRule, current_rule
 from catalog.services import products_aggregates_refresh
 from integrations.cj import types as cj
@@ -142,7 +150,8 @@ class _VariantRow(NamedTuple):
 
 
 def _json_strings(values: Iterable[str]) -> str:
-    """`json.dumps(list(values))` for strings, without its per-call set-up (0.6 µs here against 2.4)."""
+    """`json.dumps(list(values))` for strings, without its per-call set-up (it runs once per
+    variant; bench/sync.py)."""
     return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
 
 
@@ -186,7 +195,7 @@ def _aggregates(products: Sequence[cj.Product], rows: dict[str, _VariantRow]) ->
             aggregates[product.pid] = {
                 "min_price": min(row.price for row in listed),
                 "max_price": max(row.price for row in listed),
-                "is_in_stock": any(row.stock > 0 for row in listed),
+                "is_in_stock": any(row.stock is not None and row.stock > 0 for row in listed),
             }
     return aggregates
 
@@ -265,7 +274,9 @@ def _variants_upsert(
         with cursor.copy(_INCOMING_COPY_SQL) as copy:
             for row in rows.values():
                 copy.write_row(row.copy_row(result.product_ids[row.pid]))
-        cursor.execute(_VARIANTS_MERGE_SQL, {"now": now, "currency": settings.CATALOG_CURRENCY})
+        cursor.execute(
+            _VARIANTS_MERGE_SQL, {"now": now, "currency": settings.CATALOG_CURRENCY, "active": Variant.Status.ACTIVE}
+        )
         written = cursor.fetchall()
         result.variants_written += len(written)
         for variant_id, product_id, old_product_id, price_changed in written:
@@ -277,69 +288,81 @@ def _variants_upsert(
         # Variants a product no longer lists are retired (only when CJ listed some for it).
         listed = [result.product_ids[product.pid] for product in products if product.variants]
         if listed:
-            cursor.execute(_VARIANTS_RETIRE_SQL, [listed])
+            cursor.execute(
+                _VARIANTS_RETIRE_SQL,
+                {"product_ids": listed, "active": Variant.Status.ACTIVE, "inactive": Variant.Status.INACTIVE},
+            )
             result.changed_product_ids.update(row[0] for row in cursor.fetchall())
 
 
+# Table names come from the models (never from input, hence the S608 exemptions); status values
+# are parameters (`Variant.Status`).
+_PRODUCT = Product._meta.db_table
+_VARIANT = Variant._meta.db_table
+# The page's variants, staged for the merge (a session's own table, emptied at commit).
+_INCOMING = f"{_VARIANT}_incoming"
+
 # The page's variants are copied (COPY, the fastest way in) into a temporary table, then merged
-# by one statement that compares in SQL and writes only rows whose data differ.
-_INCOMING_SQL = """
-CREATE TEMPORARY TABLE IF NOT EXISTS catalog_variant_incoming (
+# by one statement that compares in SQL and writes only rows whose data differ. Plain
+# equivalent: read the stored variants, compare in Python, `bulk_create` / `bulk_update` the
+# changed ones (bench/sync.py).
+_INCOMING_SQL = f"""
+CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} (
     cj_vid text PRIMARY KEY, product_id bigint, sku text, name text, option_values jsonb, image text,
     supplier_cost numeric, price numeric, stock integer, weight_grams numeric
 ) ON COMMIT DELETE ROWS;
-DELETE FROM catalog_variant_incoming;  -- left by an earlier call in the same transaction
-"""
+DELETE FROM {_INCOMING};  -- left by an earlier call in the same transaction
+"""  # noqa: S608
 _INCOMING_COPY_SQL = (
-    "COPY catalog_variant_incoming (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, stock,"
+    f"COPY {_INCOMING} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, stock,"
     " weight_grams) FROM STDIN"
 )
-_VARIANTS_MERGE_SQL = """
+_VARIANTS_MERGE_SQL = f"""
 WITH changed AS (
     SELECT i.*, v.id AS old_id, v.product_id AS old_product_id, v.price AS old_price
-      FROM catalog_variant_incoming i
+      FROM {_INCOMING} i
       -- One index probe per incoming row: as a plain join the planner may hash the whole table.
-      LEFT JOIN LATERAL (SELECT * FROM catalog_variant WHERE cj_vid = i.cj_vid LIMIT 1) v ON TRUE
+      LEFT JOIN LATERAL (SELECT * FROM {_VARIANT} WHERE cj_vid = i.cj_vid LIMIT 1) v ON TRUE
      WHERE v.id IS NULL
         OR (v.product_id, v.sku, v.name, v.option_values, v.image, v.supplier_cost, v.price, v.currency,
             v.stock, v.weight_grams, v.status)
            IS DISTINCT FROM
            (i.product_id, i.sku, i.name, i.option_values, i.image, i.supplier_cost, i.price, %(currency)s,
-            COALESCE(i.stock, v.stock), i.weight_grams, 'active')
+            COALESCE(i.stock, v.stock), i.weight_grams, %(active)s)
 ), written AS (
-    INSERT INTO catalog_variant (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
-                                 stock, stock_updated_at, weight_grams, status, created_at, updated_at)
+    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
+                            stock, stock_updated_at, weight_grams, status, created_at, updated_at)
     SELECT cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, %(currency)s,
            COALESCE(stock, 0), CASE WHEN stock IS NULL THEN NULL ELSE %(now)s::timestamptz END, weight_grams,
-           'active', NOW(), NOW()
+           %(active)s, NOW(), NOW()
       FROM changed
     ON CONFLICT (cj_vid) DO UPDATE SET
         product_id = EXCLUDED.product_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
         option_values = EXCLUDED.option_values, image = EXCLUDED.image, supplier_cost = EXCLUDED.supplier_cost,
         price = EXCLUDED.price, currency = EXCLUDED.currency,
         -- No stock answer (stock_updated_at NULL): keep the stock we hold.
-        stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN catalog_variant.stock ELSE EXCLUDED.stock END,
-        stock_updated_at = COALESCE(EXCLUDED.stock_updated_at, catalog_variant.stock_updated_at),
+        stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.stock ELSE EXCLUDED.stock END,
+        stock_updated_at = COALESCE(EXCLUDED.stock_updated_at, {_VARIANT}.stock_updated_at),
         weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status, updated_at = NOW()
     RETURNING id, cj_vid, product_id, price
 )
 SELECT w.id, w.product_id, c.old_product_id, c.old_id IS NOT NULL AND c.old_price IS DISTINCT FROM w.price
   FROM written w JOIN changed c ON c.cj_vid = w.cj_vid
-"""
-_VARIANTS_RETIRE_SQL = """
-UPDATE catalog_variant v SET status = 'inactive', updated_at = NOW()
- WHERE v.product_id = ANY(%s) AND v.status = 'active'
-   AND NOT EXISTS (SELECT 1 FROM catalog_variant_incoming i WHERE i.cj_vid = v.cj_vid)
+"""  # noqa: S608
+_VARIANTS_RETIRE_SQL = f"""
+UPDATE {_VARIANT} v SET status = %(inactive)s, updated_at = NOW()
+ WHERE v.product_id = ANY(%(product_ids)s) AND v.status = %(active)s
+   AND NOT EXISTS (SELECT 1 FROM {_INCOMING} i WHERE i.cj_vid = v.cj_vid)
 RETURNING v.product_id
-"""
+"""  # noqa: S608
 
 
 # The products of a page in one statement, passed as one JSON document: Django's bulk_create binds
-# one parameter per value, which costs more than the database work. json.dumps is C.
-_PRODUCTS_UPSERT_SQL = """
-INSERT INTO catalog_product (cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
-                             currency, consecutive_misses, has_staff_name, has_staff_description, min_price,
-                             max_price, is_in_stock, last_seen_at, last_synced_at, created_at, updated_at)
+# one parameter per value, which costs more than the database work (bench/sync.py). json.dumps is C.
+_PRODUCTS_UPSERT_SQL = f"""
+INSERT INTO {_PRODUCT} (cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
+                        currency, consecutive_misses, has_staff_name, has_staff_description, min_price,
+                        max_price, is_in_stock, last_seen_at, last_synced_at, created_at, updated_at)
 SELECT cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
        currency, consecutive_misses, FALSE, FALSE, min_price, max_price, is_in_stock, %(now)s, %(now)s, NOW(), NOW()
   FROM jsonb_to_recordset(%(rows)s::jsonb)
@@ -354,7 +377,7 @@ ON CONFLICT (cj_pid) DO UPDATE SET
     max_price = EXCLUDED.max_price, is_in_stock = EXCLUDED.is_in_stock, last_seen_at = EXCLUDED.last_seen_at,
     last_synced_at = EXCLUDED.last_synced_at, updated_at = NOW()
 RETURNING cj_pid, id
-"""
+"""  # noqa: S608
 
 
 def _json_default(value: Any) -> str:

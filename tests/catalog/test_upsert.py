@@ -158,7 +158,10 @@ def test_the_variant_merge_looks_up_stored_variants_by_index_whatever_the_statis
         )
 
         # when
-        cursor.execute("EXPLAIN " + upsert._VARIANTS_MERGE_SQL, {"now": timezone.now(), "currency": "USD"})
+        cursor.execute(
+            "EXPLAIN " + upsert._VARIANTS_MERGE_SQL,
+            {"now": timezone.now(), "currency": "USD", "active": Variant.Status.ACTIVE},
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     # then: one index probe per incoming row, never a scan of the whole table
