@@ -7,7 +7,7 @@
    gunicorn runs as the Procfile's `web` process does (sync workers, 2 by default). The load
    generator shares the machine's cores with the server, so its own CPU time is printed too.
 2. Processing: the events stored by part 1 are processed by one burst worker of the project's
-   worker class (`config.queues.Worker`), then as many no-op jobs on the same queue and worker
+   worker class (`config.worker.Worker`), then as many no-op jobs on the same queue and worker
    class; prints both rates and their ratio (goal >= 0.5). Both job modules are imported by the
    worker before it forks (the worker does it for every app's `jobs` module, the bench for its
    no-op), so neither rate pays an import per job.
@@ -214,7 +214,7 @@ def main() -> None:
     server, port = serve(args.workers)
     try:
         # Steady state: the first pushes reaching each worker pay its PostgreSQL and Redis
-        # connections (about 30 ms), which a burst queues behind; 2 s of the same load go first.
+        # connections, which a burst queues behind; 2 s of the same load go first.
         ack_latencies(port, rate=args.rate, seconds=2, vids=vids, prefix="warm-up")
         latencies, statuses, elapsed, client_cpu = ack_latencies(port, rate=args.rate, seconds=args.seconds, vids=vids)
     finally:

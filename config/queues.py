@@ -43,7 +43,7 @@ _queues: dict[tuple[str, int, str, int, int], Queue] = {}
 
 def get_queue(name: str) -> Queue:
     """The named queue, one per process: django-rq builds a new Redis connection pool on every
-    call, which costs a TCP connection per enqueue."""
+    call (`django_rq.get_queue`, the plain way), which costs a TCP connection per enqueue."""
     # A forked process must not share the parent's sockets; changed settings get a new connection.
     config = settings.RQ_QUEUES[name]
     key = (name, os.getpid(), config["HOST"], config["PORT"], config["DB"])
@@ -68,7 +68,8 @@ def enqueue(queue_name: str, func: Callable[..., Any] | str, *args: Any, **kwarg
     kwargs.setdefault("retry", default_retry())
     meta = {"request_id": current_request_id(), **kwargs.pop("meta", {})}
     queue = get_queue(queue_name)
-    # One MULTI/EXEC round trip instead of RQ's three separate ones (the job is queued on execute).
+    # One MULTI/EXEC round trip instead of the three of a plain `queue.enqueue` (the job is queued
+    # on execute); the webhook receipt enqueues in every request (bench/webhooks.py, ack latency).
     with queue.connection.pipeline() as pipe:
         job = queue.enqueue(func, *args, meta=meta, pipeline=pipe, **kwargs)
         pipe.execute()

@@ -101,8 +101,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="redis://127.0.0.1:6379/1")
 # What redis-py sends with CLIENT SETINFO, built once: by default it reads its version from the
-# package metadata for every new connection (~1.5 ms), and a forked RQ horse opens a new cache
-# connection for each job that invalidates a cache.
+# package metadata for every new connection, and a forked RQ horse opens a new cache connection
+# for each job that invalidates a cache (bench/webhooks.py, processing).
 REDIS_DRIVER_INFO = DriverInfo(lib_version=redis.__version__)
 
 

@@ -8,5 +8,6 @@ from django.urls import resolve
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 # Import the URLconf, and with it every view, while the worker boots rather than in its first
-# request: that takes about 0.25 s, and a burst of CJ pushes reaching a fresh worker queued behind it.
+# request (Django's plain, lazy way): a burst of CJ pushes reaching a fresh worker would queue
+# behind that import (bench/webhooks.py, ack latency).
 resolve("/api/webhooks/cj")
