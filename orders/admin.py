@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin_csv import csv_stream_response
+from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from crm.admin.customers import customer_inline_register
-from crm.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from orders import selectors, services
 from orders.models import Order, OrderEvent, OrderItem
 

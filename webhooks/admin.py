@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from crm.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
+from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from webhooks import selectors, services
 from webhooks.models import WebhookEvent
 

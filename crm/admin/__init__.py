@@ -4,6 +4,7 @@
 `crm.dashboard.dashboard_panel_register` adds panels to the dashboard (the admin index).
 """
 
+from crm import dashboard  # noqa: F401  (registers the CRM's dashboard panels)
 from crm.admin import customers, leads
 from crm.admin.customers import customer_inline_register
 

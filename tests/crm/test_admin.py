@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.dashboard import _providers, dashboard_panel_register, dashboard_panels
+from config.dashboard import _providers, dashboard_panel_register, dashboard_panels
 from crm.models import Contact, Customer, Lead, LeadStatusChange
 from tests.crm.factories import ContactFactory, CustomerFactory, LeadFactory, SalesUserFactory, StaffUserFactory
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.utils import timezone
 
+from config.dashboard import dashboard_panels
 from config.queues import PROCESS_WEBHOOK, get_queue
-from crm.dashboard import dashboard_panels
 from webhooks import answers
 from webhooks.models import WebhookEvent
 

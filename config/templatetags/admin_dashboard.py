@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from crm.dashboard import DashboardPanel, dashboard_panels
+from config.dashboard import DashboardPanel, dashboard_panels
 
 register = template.Library()
 
