@@ -1,11 +1,11 @@
 """The RQ worker class (`RQ["WORKER_CLASS"]`) and what only it uses.
 
-RQ forks a work horse per job, and a fresh horse would connect to PostgreSQL, import the jobs
-and cache modules and build the ORM's first-use state again for every job. This worker does that
-work once, or while the previous job runs, so each horse starts with it done: for short jobs such
-as webhook processing that is a large share of a job's time (measured by bench/webhooks.py;
-history in bench/NOTES.md). The plain equivalent is RQ's own `rq.Worker`, which does the same
-jobs correctly, with each horse starting from nothing.
+RQ forks a work horse per job. Under RQ's plain `rq.Worker` (the plain equivalent: the same jobs,
+run just as correctly) every horse connects to PostgreSQL, imports its job's module and the cache
+clients, and builds the ORM's first-use state, since its parent never did. This worker does that
+once before forking (imports, cache clients, ORM) or while the previous job runs (the session),
+so each horse starts with it done: for short jobs such as webhook processing that is a large
+share of a job's time (measured by bench/webhooks.py; history in bench/NOTES.md).
 
 It also carries the enqueuing request's id into the job's log lines, logs each job (`jobs`) and
 slow ones (`performance`), notices a killed worker's jobs within a few minutes, and waits out a
