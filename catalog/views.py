@@ -1,10 +1,8 @@
 """Catalog API: the public product list and detail (cached), and staff-only sync and CJ lookups."""
 
-import logging
 from typing import Any
 
 import redis
-from django.core.cache import caches
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.cache import cached_list_get, cached_list_set, detail_key, list_key, products_cache
+from catalog.cj_lookups import cj_product_get, cj_stock_get
 from catalog.jobs import products_sync_enqueue
 from catalog.models import Product, SyncRun
 from catalog.selectors import ProductFilters, cursor_encode, product_get, product_list
@@ -27,15 +26,9 @@ from catalog.serializers import (
     ProductListItemSerializer,
     ProductListQuerySerializer,
     ProductSyncRequestSerializer,
-    plain,
     product_list_items,
 )
-from catalog.sync.runs import cj_client
 from config.api_errors import ServiceUnavailable
-from integrations.cj.errors import CJError, CJNotFoundError
-
-logger = logging.getLogger(__name__)
-CJ_PRODUCT_CACHE_SECONDS = 60 * 60
 
 
 def _json(data: Any) -> bytes:
@@ -133,11 +126,6 @@ class ProductSyncView(APIView):
         return Response({"job_id": job.id, "status_url": status_url}, status=status.HTTP_202_ACCEPTED)
 
 
-def _cj_unavailable(error: CJError) -> ServiceUnavailable:
-    logger.warning("catalog.cj_lookup.failed", extra={"error": type(error).__name__, "code": error.code})
-    return ServiceUnavailable("CJ did not answer the lookup; try again shortly.")
-
-
 class CJProductView(APIView):
     """GET /api/cj/product/{pid} (staff; spends CJ quota): the live CJ product, cached for 1 h."""
 
@@ -145,18 +133,7 @@ class CJProductView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pid: str) -> Response:
-        cache = caches["products"]
-        key = f"cj-product:{pid}"
-        data = cache.get(key)
-        if data is None:
-            try:
-                data = plain(cj_client().get_product(pid=pid, with_inventory=True))
-            except CJNotFoundError as error:
-                raise NotFound("CJ has no product with this pid.") from error
-            except CJError as error:
-                raise _cj_unavailable(error) from error
-            cache.set(key, data, CJ_PRODUCT_CACHE_SECONDS)
-        return Response(data)
+        return Response(cj_product_get(pid=pid))
 
 
 class CJStockView(APIView):
@@ -168,15 +145,4 @@ class CJStockView(APIView):
     def get(self, request: Request) -> Response:
         query = CJStockQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
-        pid = query.validated_data["pid"]
-        try:
-            stock = cj_client().get_stock_by_pid(pid=pid)
-        except CJNotFoundError as error:
-            raise NotFound("CJ has no product with this pid.") from error
-        except CJError as error:
-            raise _cj_unavailable(error) from error
-        variants = [
-            {"vid": vid, "total": sum(row.total for row in rows), "warehouses": plain(rows)}
-            for vid, rows in sorted(stock.items())
-        ]
-        return Response({"pid": pid, "variants": variants})
+        return Response(cj_stock_get(pid=query.validated_data["pid"]))

@@ -14,6 +14,7 @@ from config.admin_csv import csv_stream_response
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from crm.admin.customers import customer_inline_register
 from orders import selectors, services
+from orders.errors import OrderNotCancellable, OutOfStock
 from orders.models import Order, OrderEvent, OrderItem
 
 business_logger = logging.getLogger("business")
@@ -161,7 +162,7 @@ class OrderAdmin(admin.ModelAdmin):
             try:
                 services.order_retry_forwarding(order_id=order.pk, staff_user=request.user)
                 retried += 1
-            except services.OrderRejected:
+            except OutOfStock:
                 refused += 1
         self.message_user(request, f"{retried} order(s) queued for forwarding again.", messages.SUCCESS)
         if refused:
@@ -174,7 +175,7 @@ class OrderAdmin(admin.ModelAdmin):
             try:
                 services.order_cancel(order_id=order.pk, staff_user=request.user)
                 cancelled += 1
-            except services.OrderRejected:
+            except OrderNotCancellable:
                 refused += 1
         self.message_user(request, f"{cancelled} order(s) cancelled.", messages.SUCCESS)
         if refused:

@@ -1,12 +1,12 @@
-"""Order use cases: intake (validated, idempotent, stock reserved), status transitions with their
-timeline, cancellation and retry. Forwarding to CJ lives in orders/forwarding.py, quotes in
-orders/freight.py."""
+"""Order use cases: placement (validated, idempotent, stock reserved), status transitions with
+their timeline, cancellation and retry. The storefront's intake (quote, then place) is
+orders/intake.py, forwarding to CJ orders/forwarding.py, quotes orders/freight.py."""
 
 import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,29 +19,19 @@ from catalog.services import variant_stock_release, variant_stock_reserve
 from config.queues import CREATE_ORDER, enqueue_on_commit
 from config.request_context import current_request_id
 from crm.services import customer_get_or_create
+from orders.errors import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyMismatch,
+    OrderNotCancellable,
+    OrderRejected,
+    OutOfStock,
+)
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import variants_for_order_lines
 
 business_logger = logging.getLogger("business")
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
-
-
-class OrderRejected(Exception):
-    """The order cannot be accepted; `field_errors` say why, per request field."""
-
-    def __init__(self, field_errors: dict[str, Any], *, code: str = "invalid") -> None:
-        super().__init__(json.dumps(field_errors, default=str))
-        self.field_errors = field_errors
-        self.code = code
-
-
-class IdempotencyConflict(Exception):
-    """The Idempotency-Key was used with another body (`mismatch`) or is still in flight."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(kind)
-        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -81,14 +71,17 @@ def order_place(
     shipping_total: Decimal,
     idempotency_key: str | None = None,
     body_hash: str = "",
+    variants: Mapping[int, Variant] | None = None,
 ) -> tuple[Order, bool]:
-    """Accept an order as `pending`: validate its lines, reserve stock, link the customer, and
-    enqueue its forwarding to CJ after commit. Prices come from our catalog only.
+    """Accept an order as `pending` with its quoted shipping: validate its lines, reserve stock,
+    link the customer, write the order, its items and timeline, and enqueue its forwarding to CJ
+    after commit. Prices come from our catalog only. Calls no external service.
 
-    Returns (order, created). With an Idempotency-Key already used for the same body, returns the
-    first order and creates nothing. Raises IdempotencyConflict (`mismatch` for another body,
-    `in_flight` while the first request is still running) and OrderRejected (unknown or inactive
-    variant, not enough stock).
+    `variants` are the lines' variants when the caller has read them already (order_intake);
+    otherwise they are read here. Returns (order, created). With an Idempotency-Key already used
+    for the same body, returns the first order and creates nothing. Raises IdempotencyKeyMismatch
+    (the key was used with another body), IdempotencyKeyInFlight (the first request with the key
+    is still running), OrderRejected (unknown or inactive variant) and OutOfStock.
     """
     with transaction.atomic():
         if idempotency_key:
@@ -96,11 +89,12 @@ def order_place(
             if existing is not None:
                 return existing, False
 
-        variants = _active_variants([line.variant_id for line in lines])
+        if variants is None:
+            variants = order_lines_validate(variant_ids=[line.variant_id for line in lines])
         short = _reserve_stock([(line.variant_id, line.quantity) for line in lines])
         if short is not None:
             index = next(i for i, line in enumerate(lines) if line.variant_id == short)
-            raise OrderRejected({"items": {str(index): ["Not enough stock for this quantity."]}}, code="out_of_stock")
+            raise OutOfStock(details={"items": {str(index): ["Not enough stock for this quantity."]}})
 
         customer = customer_get_or_create(
             email=email,
@@ -165,19 +159,27 @@ def _idempotent_replay(key: str, body_hash: str) -> Order | None:
         cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"order-idem:{key}"])
         (locked,) = cursor.fetchone()
     if not locked:
-        raise IdempotencyConflict("in_flight")
-    existing = Order.objects.filter(idempotency_key=key).first()
+        raise IdempotencyKeyInFlight()
+    return order_idempotent_replay(idempotency_key=key, body_hash=body_hash)
+
+
+def order_idempotent_replay(*, idempotency_key: str, body_hash: str) -> Order | None:
+    """The order already accepted with this Idempotency-Key and the same body, or None when the
+    key is new. Raises IdempotencyKeyMismatch when the key was used with another body."""
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
     if existing is None:
         return None
     if existing.request_hash != body_hash:
-        raise IdempotencyConflict("mismatch")
+        raise IdempotencyKeyMismatch()
     return existing
 
 
-def _active_variants(variant_ids: Sequence[int]) -> dict[int, Variant]:
+def order_lines_validate(*, variant_ids: Sequence[int]) -> dict[int, Variant]:
+    """The variants of an order's lines, by id. Raises OrderRejected with the per-line errors
+    (unknown variant, variant or product not active)."""
     found, errors = variants_for_order_lines(list(variant_ids))
     if errors:
-        raise OrderRejected({"items": errors}, code="variant_unavailable")
+        raise OrderRejected(details={"items": errors})
     return found
 
 
@@ -197,9 +199,7 @@ def _release_stock(order: Order) -> None:
 
 
 def _enqueue_forwarding(order: Order) -> None:
-    from orders.jobs import order_forward_to_cj_job
-
-    enqueue_on_commit(CREATE_ORDER, order_forward_to_cj_job, order.pk)
+    enqueue_on_commit(CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk)
 
 
 def _event(
@@ -278,12 +278,12 @@ def order_fail(*, order_id: int, reason: str, message: str, cj_response: dict | 
 def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
     """Staff retry of a failed order: reserve its stock again and forward it once more.
 
-    Raises OrderRejected when the stock is no longer there."""
+    Raises OutOfStock when the stock is no longer there."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.FAILED:
         return order
     if _reserve_stock(list(order.items.values_list("variant_id", "quantity"))) is not None:
-        raise OrderRejected({"items": ["Not enough stock left to retry."]}, code="out_of_stock")
+        raise OutOfStock(details={"items": ["Not enough stock left to retry."]})
     order_transition(
         order=order,
         to_status=Order.Status.PENDING,
@@ -300,13 +300,14 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
 def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> Order:
     """Cancel an order CJ has not been asked to take yet (pending or failed), releasing its stock.
 
-    Raises OrderRejected otherwise: a forwarding order may be created at CJ at this very moment,
-    and a placed one needs CJ's own cancellation."""
+    Raises OrderNotCancellable otherwise: a forwarding order may be created at CJ at this very
+    moment, and a placed one needs CJ's own cancellation."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status == Order.Status.CANCELLED:
         return order
     if order.status not in (Order.Status.PENDING, Order.Status.FAILED):
-        raise OrderRejected({"status": [f"An order that is {order.status} cannot be cancelled here."]})
+        refusal = f"An order that is {order.status} cannot be cancelled here."
+        raise OrderNotCancellable(refusal, details={"status": [refusal]})
     return order_transition(
         order=order,
         to_status=Order.Status.CANCELLED,

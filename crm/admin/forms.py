@@ -18,18 +18,8 @@ def _staff_users() -> Any:
     return get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
 
 
-class _ConsentMixin:
-    """Dates marketing consent when it is given, clears the date when it is withdrawn."""
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()  # type: ignore[misc]
-        instance = self.instance  # type: ignore[attr-defined]
-        if "has_marketing_consent" in data:
-            if data["has_marketing_consent"] and not instance.marketing_consent_at:
-                instance.marketing_consent_at = timezone.now()
-            elif not data["has_marketing_consent"]:
-                instance.marketing_consent_at = None
-        return data
+class _PersonFieldsMixin:
+    """Normalises the email and validates the phone, as the services store them."""
 
     def clean_email(self) -> str:
         return email_normalise(self.cleaned_data["email"])  # type: ignore[attr-defined]
@@ -41,8 +31,9 @@ class _ConsentMixin:
         return phone
 
 
-class LeadAdminForm(_ConsentMixin, forms.ModelForm):
-    """Offers only the statuses the pipeline allows next; `converted` goes through conversion."""
+class LeadAdminForm(_PersonFieldsMixin, forms.ModelForm):
+    """Offers only the statuses the pipeline allows next; `converted` goes through conversion.
+    The lead services date consent and record pipeline moves."""
 
     class Meta:
         model = Lead
@@ -92,7 +83,9 @@ class LeadAdminForm(_ConsentMixin, forms.ModelForm):
         return data
 
 
-class CustomerAdminForm(_ConsentMixin, forms.ModelForm):
+class CustomerAdminForm(_PersonFieldsMixin, forms.ModelForm):
+    """Saved by the admin itself; dates marketing consent when given, clears it when withdrawn."""
+
     class Meta:
         model = Customer
         fields = (
@@ -108,6 +101,15 @@ class CustomerAdminForm(_ConsentMixin, forms.ModelForm):
             "address_country_code",
             "has_marketing_consent",
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "has_marketing_consent" in data:
+            if data["has_marketing_consent"] and not self.instance.marketing_consent_at:
+                self.instance.marketing_consent_at = timezone.now()
+            elif not data["has_marketing_consent"]:
+                self.instance.marketing_consent_at = None
+        return data
 
     def clean_address_country_code(self) -> str:
         return self.cleaned_data["address_country_code"].strip().upper()

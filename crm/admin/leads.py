@@ -14,7 +14,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, Streami
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from config.admin_csv import csv_stream_response
@@ -228,26 +227,15 @@ class LeadAdmin(ContactHistoryMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Lead, form: Form, change: bool) -> None:
         if not change:
-            super().save_model(request, obj, form, change)
-            business_logger.info(
-                "crm.lead.created", extra={"lead_id": obj.pk, "source": obj.source, "by": request.user.pk}
-            )
+            lead = services.lead_create_by_staff(by=request.user, **form.cleaned_data)
+            # The admin goes on with `obj` (change message, redirect): make it the stored lead.
+            obj.pk = lead.pk
+            obj._state.adding = False
+            obj.refresh_from_db()
             return
-        original = Lead.objects.get(pk=obj.pk)
-        pipeline = {"status", "owner", "lost_reason"}
-        plain = [name for name in form.changed_data if name not in pipeline]
-        if "has_marketing_consent" in plain:
-            plain.append("marketing_consent_at")
-        if plain:
-            obj.save(update_fields=[*plain, "updated_at"])
-        if "owner" in form.changed_data:
-            services.lead_assign(lead=original, owner=obj.owner, by=request.user)
-        if "status" in form.changed_data:
-            services.lead_status_change(
-                lead=original, status=obj.status, lost_reason=obj.lost_reason or "", by=request.user
-            )
-        elif "lost_reason" in form.changed_data:
-            Lead.objects.filter(pk=obj.pk).update(lost_reason=obj.lost_reason, updated_at=timezone.now())
+        services.lead_update_by_staff(
+            lead=obj, changes={name: form.cleaned_data[name] for name in form.changed_data}, by=request.user
+        )
 
     # --- bulk actions ----------------------------------------------------------------------------
 

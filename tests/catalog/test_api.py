@@ -292,3 +292,55 @@ def test_list_items_built_by_hand_match_the_documented_serializer():
     products = list(Product.objects.order_by("pk"))
 
     assert product_list_items(products) == ProductListItemSerializer(products, many=True).data
+
+
+# --- staff lookups of CJ's live data ------------------------------------------------------------
+
+
+def test_cj_product_lookup_answers_cjs_product_and_caches_it(staff_client, cj_simulator):
+    pid = cj_simulator.info()["sample_pid"]
+
+    first = staff_client.get(f"/api/cj/product/{pid}")
+    again = staff_client.get(f"/api/cj/product/{pid}")
+
+    assert first.status_code == 200
+    assert first.json()["pid"] == pid
+    assert again.json() == first.json()
+    assert cj_simulator.calls("product/query") == 1
+
+
+def test_cj_lookups_of_an_unknown_pid_are_404(staff_client, cj_simulator):
+    expected = {"code": "not_found", "message": "CJ has no product with this pid.", "details": {}}
+
+    product = staff_client.get("/api/cj/product/NO-SUCH-PID")
+    stock = staff_client.get("/api/cj/stock?pid=NO-SUCH-PID")
+
+    assert (product.status_code, product.json()["error"]) == (404, expected)
+    assert (stock.status_code, stock.json()["error"]) == (404, expected)
+
+
+def test_cj_lookups_while_cj_does_not_answer_are_503(staff_client, cj_simulator):
+    pid = cj_simulator.info()["sample_pid"]
+    cj_simulator.fault("http_5xx", status=502)
+    expected = {"code": "service_unavailable", "message": "CJ did not answer the lookup; try again shortly.",
+                "details": {}}  # fmt: skip
+
+    product = staff_client.get(f"/api/cj/product/{pid}")
+    stock = staff_client.get(f"/api/cj/stock?pid={pid}")
+
+    assert (product.status_code, product.json()["error"]) == (503, expected)
+    assert (stock.status_code, stock.json()["error"]) == (503, expected)
+
+
+def test_cj_stock_lookup_sums_each_variant_over_its_warehouses(staff_client, cj_simulator):
+    pid = cj_simulator.info()["sample_pid"]
+
+    response = staff_client.get(f"/api/cj/stock?pid={pid}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["pid"] == pid
+    assert body["variants"]
+    for variant in body["variants"]:
+        assert set(variant) == {"vid", "total", "warehouses"}
+        assert variant["total"] == sum(row["total"] for row in variant["warehouses"])

@@ -391,6 +391,47 @@ def test_add_lead_normalises_email_and_refuses_an_open_duplicate(sales):
     assert Lead.objects.count() == 1
 
 
+def test_add_lead_goes_through_the_service_with_its_audit_line(sales, sales_user, json_log_file):
+    data = {"name": "Ada", "email": " Ada@Example.COM ", "source": "manual", "owner": sales_user.pk,
+            "has_marketing_consent": "on"}  # fmt: skip
+
+    response = sales.post("/admin/crm/lead/add/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lead = Lead.objects.get()
+    assert response["Location"] == "/admin/crm/lead/"
+    assert (lead.name, lead.email, lead.status, lead.source, lead.owner_id) == (
+        "Ada",
+        "ada@example.com",
+        "new",
+        "manual",
+        sales_user.pk,
+    )
+    assert lead.marketing_consent_at is not None
+    lines = [line for line in json_log_file() if line["logger"] == "business"]
+    assert [(line["message"], line["lead_id"], line["source"], line["by"]) for line in lines] == [
+        ("crm.lead.created", lead.pk, "manual", sales_user.pk)
+    ]
+
+
+def test_change_form_to_lost_records_the_reason_in_the_status_history(sales, sales_user, json_log_file):
+    lead = LeadFactory(status="contacted")
+
+    response = sales.post(f"/admin/crm/lead/{lead.pk}/change/", _lead_form(lead, status="lost",
+                          lost_reason="Went elsewhere"))  # fmt: skip
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == ("lost", "Went elsewhere")
+    assert list(LeadStatusChange.objects.values_list("from_status", "to_status", "note", "changed_by")) == [
+        ("contacted", "lost", "Went elsewhere", sales_user.pk)
+    ]
+    lines = [line for line in json_log_file() if line["logger"] == "business"]
+    assert [(line["message"], line["from_status"], line["to_status"], line["by"]) for line in lines] == [
+        ("crm.lead.status_changed", "contacted", "lost", sales_user.pk)
+    ]
+
+
 def test_convert_confirmation_then_conversion(sales):
     lead = LeadFactory(name="Ada", email="ada@example.com", status="qualified")
 

@@ -320,3 +320,103 @@ def test_customer_get_or_create_refuses_unknown_address_keys():
         services.customer_get_or_create(email="bob@example.com", address={"street": "1 Main St"})
 
     assert Customer.objects.count() == 0
+
+
+# --- staff edits (the admin's lead form) --------------------------------------------------------
+
+
+def test_lead_create_by_staff_stores_a_new_lead_dates_consent_and_audits(json_log_file):
+    user = StaffUserFactory()
+
+    lead = services.lead_create_by_staff(
+        by=user, name="Ada", email=" Ada@Example.COM ", phone="+44 20 7946 0000", has_marketing_consent=True
+    )
+
+    lead.refresh_from_db()
+    assert (lead.name, lead.email, lead.status, lead.source, lead.owner_id) == (
+        "Ada",
+        "ada@example.com",
+        "new",
+        "manual",
+        None,
+    )
+    assert lead.has_marketing_consent is True
+    assert lead.marketing_consent_at is not None
+    lines = _business(json_log_file(), "crm.lead.created")
+    assert [(line["lead_id"], line["source"], line["by"]) for line in lines] == [(lead.pk, "manual", user.pk)]
+    assert LeadStatusChange.objects.count() == 0
+
+
+def test_lead_create_by_staff_refuses_a_non_staff_owner():
+    with pytest.raises(services.OwnerNotStaff):
+        services.lead_create_by_staff(by=StaffUserFactory(), name="Ada", email="ada@example.com", owner=UserFactory())
+
+    assert Lead.objects.count() == 0
+
+
+def test_lead_update_by_staff_saves_plain_fields_then_owner_then_status(json_log_file):
+    # given a new lead and a staff edit touching plain and pipeline fields
+    user = StaffUserFactory()
+    owner = StaffUserFactory()
+    lead = LeadFactory(status="new", company="", has_marketing_consent=False)
+
+    # when
+    saved = services.lead_update_by_staff(
+        lead=lead,
+        changes={"company": "Engines", "has_marketing_consent": True, "owner": owner, "status": "contacted"},
+        by=user,
+    )
+
+    # then
+    lead.refresh_from_db()
+    assert (saved.status, lead.status, lead.company, lead.owner_id) == ("contacted", "contacted", "Engines", owner.pk)
+    assert lead.marketing_consent_at is not None
+    assert list(LeadStatusChange.objects.values_list("from_status", "to_status", "changed_by")) == [
+        ("new", "contacted", user.pk)
+    ]
+    events = [line["message"] for line in json_log_file() if line["logger"] == "business"]
+    assert events == ["crm.lead.assigned", "crm.lead.status_changed"]
+
+
+def test_lead_update_by_staff_to_lost_records_the_reason_as_the_note():
+    lead = LeadFactory(status="contacted")
+
+    services.lead_update_by_staff(
+        lead=lead, changes={"status": "lost", "lost_reason": "Went elsewhere"}, by=StaffUserFactory()
+    )
+
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == ("lost", "Went elsewhere")
+    assert list(LeadStatusChange.objects.values_list("to_status", "note")) == [("lost", "Went elsewhere")]
+
+
+def test_lead_update_by_staff_saves_a_lost_reason_alone_without_a_move(json_log_file):
+    lead = LeadFactory(status="lost", lost_reason="Price")
+
+    services.lead_update_by_staff(lead=lead, changes={"lost_reason": "Price and delay"}, by=StaffUserFactory())
+
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == ("lost", "Price and delay")
+    assert LeadStatusChange.objects.count() == 0
+    assert [line for line in json_log_file() if line["logger"] == "business"] == []
+
+
+def test_lead_update_by_staff_undates_withdrawn_consent():
+    lead = LeadFactory(has_marketing_consent=True, marketing_consent_at=timezone.now())
+
+    services.lead_update_by_staff(lead=lead, changes={"has_marketing_consent": False}, by=StaffUserFactory())
+
+    lead.refresh_from_db()
+    assert (lead.has_marketing_consent, lead.marketing_consent_at) == (False, None)
+
+
+def test_lead_update_by_staff_refuses_a_skipped_step_and_fields_staff_cannot_edit():
+    lead = LeadFactory(status="new")
+
+    with pytest.raises(services.LeadTransitionNotAllowed):
+        services.lead_update_by_staff(lead=lead, changes={"status": "qualified"}, by=StaffUserFactory())
+    with pytest.raises(ValueError, match="converted_at"):
+        services.lead_update_by_staff(lead=lead, changes={"converted_at": timezone.now()}, by=StaffUserFactory())
+
+    lead.refresh_from_db()
+    assert (lead.status, lead.converted_at) == ("new", None)

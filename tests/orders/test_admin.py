@@ -48,6 +48,22 @@ def test_retry_action_requeues_failed_orders(admin_client):
     assert order.events.get().staff_user.username == "boss"
 
 
+def test_retry_action_reports_failed_orders_without_the_stock(admin_client):
+    variant = VariantFactory(stock=1)
+    order = OrderFactory(items=[], status=Order.Status.FAILED, failure_reason="out_of_stock")
+    OrderItemFactory(order=order, variant=variant, quantity=2)
+
+    response = admin_client.post(
+        "/admin/orders/order/", {"action": "retry_forwarding", "_selected_action": [order.pk]}, follow=True
+    )
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == ["0 order(s) queued for forwarding again.", "1 order(s) lack the stock to retry."]
+    order.refresh_from_db()
+    assert order.status == "failed"
+    assert Variant.objects.get(pk=variant.pk).stock == 1
+
+
 def test_cancel_action_leaves_placed_orders_alone(admin_client):
     pending, placed = OrderFactory(), OrderFactory(status=Order.Status.PLACED)
 

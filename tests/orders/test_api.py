@@ -6,6 +6,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 import requests
+from django.core.cache import caches
 from django.db import connection
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -49,6 +50,33 @@ def test_quote_lists_cj_options_and_caches_them(api_client, sim_variants, cj_sim
     assert [Decimal(option["price"]) for option in options] == sorted(Decimal(option["price"]) for option in options)
     assert second.json() == first.json()
     assert cj_simulator.calls("logistic/freightCalculate") == 1
+
+
+def test_quote_to_a_destination_cj_refuses_is_400_on_the_country(api_client, sim_variants):
+    body = {"country_code": "ZZ", "items": [{"variant_id": sim_variants[0].pk, "quantity": 1}]}
+
+    error = _error(api_client.post("/api/shipping/quote", body, format="json"), 400, "validation_error")
+
+    assert error == {
+        "code": "validation_error",
+        "message": "The request has invalid fields; see details.",
+        "details": {"country_code": ["CJ cannot ship there: country code not found: ZZ"]},
+    }
+
+
+def test_quote_and_order_while_cj_does_not_answer_are_503(api_client, sim_variants, cj_simulator):
+    cj_simulator.fault("http_5xx", endpoint="logistic/freightCalculate", status=502)
+    quote = {"country_code": "US", "zip": "78701", "items": [{"variant_id": sim_variants[0].pk, "quantity": 1}]}
+    expected = {
+        "code": "service_unavailable",
+        "message": "Shipping quotes are unavailable right now; try again shortly.",
+        "details": {},
+    }
+
+    assert _error(api_client.post("/api/shipping/quote", quote, format="json"), 503, "service_unavailable") == expected
+    order = api_client.post("/api/orders", _order_body(sim_variants[0]), format="json")
+    assert _error(order, 503, "service_unavailable") == expected
+    assert Order.objects.count() == 0
 
 
 def test_order_is_accepted_reserved_and_queued(api_client, sim_variants, django_capture_on_commit_callbacks):
@@ -159,6 +187,17 @@ def test_same_idempotency_key_and_body_returns_the_first_answer(api_client, sim_
     assert again.json() == first.json()
     assert Order.objects.count() == 1
     assert Variant.objects.get(pk=sim_variants[0].pk).stock == 8
+
+
+def test_replay_over_http_asks_cj_for_no_quote(api_client, sim_variants, cj_simulator):
+    body = _order_body(sim_variants[0])
+    first = api_client.post("/api/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="key-00000004")
+    caches["freight"].clear()
+
+    again = api_client.post("/api/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="key-00000004")
+
+    assert (again.status_code, again.json()) == (202, first.json())
+    assert cj_simulator.calls("logistic/freightCalculate") == 1
 
 
 def test_same_idempotency_key_with_another_body_is_422(api_client, sim_variants):

@@ -59,8 +59,15 @@ def test_cancel_of_failed_order_does_not_release_again():
 def test_cancel_refused_once_cj_may_have_the_order(status):
     order = _reserved_order(status=status)
 
-    with pytest.raises(services.OrderRejected):
+    with pytest.raises(services.OrderRejected) as refused:
         services.order_cancel(order_id=order.pk)
+
+    assert (refused.value.status, refused.value.code, refused.value.message, refused.value.details) == (
+        409,
+        "conflict",
+        f"An order that is {status} cannot be cancelled here.",
+        {"status": [f"An order that is {status} cannot be cancelled here."]},
+    )
 
     order.refresh_from_db()
     assert order.status == status
@@ -83,8 +90,14 @@ def test_retry_refused_when_stock_is_gone():
     services.order_fail(order_id=order.pk, reason="rejected", message="no")
     Variant.objects.filter(pk=order.items.get().variant_id).update(stock=1)
 
-    with pytest.raises(services.OrderRejected):
+    with pytest.raises(services.OrderRejected) as refused:
         services.order_retry_forwarding(order_id=order.pk)
+
+    assert (refused.value.status, refused.value.code, refused.value.details) == (
+        409,
+        "out_of_stock",
+        {"items": ["Not enough stock left to retry."]},
+    )
 
     order.refresh_from_db()
     assert order.status == "failed"

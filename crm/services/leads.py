@@ -1,19 +1,22 @@
-"""CRM writes: capture and work leads, log contacts, create or link customers.
+"""CRM writes for leads: capture from the storefront, staff creation and edits, assignment,
+pipeline moves, conversion to a customer.
 
-Every status change, assignment, conversion and logged contact is a `business` audit log line.
-Logs carry ids, never emails, phones or addresses.
+Every status change, assignment and conversion is a `business` audit log line. Logs carry ids,
+never emails, phones or addresses.
 """
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from crm.errors import LeadTransitionNotAllowed, OwnerNotStaff
 from crm.models import Contact, Customer, Lead, LeadStatusChange
 from crm.selectors import email_normalise
+from crm.services.customers import customer_register
 
 business_logger = logging.getLogger("business")
 
@@ -29,105 +32,20 @@ LEAD_FILLABLE_FIELDS = (
     "utm_content",
     "landing_page",
 )
-
-
-class CrmError(Exception):
-    """A CRM rule refused the operation; the message is meant for staff."""
-
-
-class LeadTransitionNotAllowed(CrmError):
-    """The pipeline does not allow this status change."""
-
-
-class OwnerNotStaff(CrmError):
-    """Leads can only be owned by active staff users."""
+# What staff edit in the admin; the pipeline fields go through their own services.
+LEAD_PIPELINE_FIELDS = ("status", "owner", "lost_reason")
+LEAD_STAFF_FIELDS = (
+    *LEAD_FILLABLE_FIELDS,
+    *LEAD_PIPELINE_FIELDS,
+    "name",
+    "email",
+    "source",
+    "has_marketing_consent",
+)
 
 
 def _user_id(user: AbstractBaseUser | None) -> int | None:
     return user.pk if user is not None else None
-
-
-# --- Customers ----------------------------------------------------------------------------------
-
-
-def customer_register(
-    *,
-    email: str,
-    name: str = "",
-    phone: str = "",
-    address: dict[str, str] | None = None,
-    has_marketing_consent: bool = False,
-    source: str = Customer.Source.MANUAL,
-) -> tuple[Customer, bool]:
-    """Create the customer with this (normalised) email, or fill the empty fields of the existing one.
-
-    Never overwrites what is already stored; consent can be given here, not withdrawn. Safe under
-    concurrency (the unique email decides). Returns `(customer, created)`; raises ValueError on
-    unknown address keys.
-    """
-    address = address or {}
-    unknown = set(address) - set(Customer.ADDRESS_KEYS)
-    if unknown:
-        raise ValueError(f"unknown address keys: {sorted(unknown)}")
-    now = timezone.now()
-    values: dict[str, Any] = {"name": name.strip(), "phone": phone.strip()}
-    values.update({f"address_{key}": (address.get(key) or "").strip() for key in Customer.ADDRESS_KEYS})
-    if values["address_country_code"]:
-        values["address_country_code"] = values["address_country_code"].upper()
-
-    customer, created = Customer.objects.get_or_create(
-        email=email_normalise(email),
-        defaults={
-            **values,
-            "source": source,
-            "has_marketing_consent": has_marketing_consent,
-            "marketing_consent_at": now if has_marketing_consent else None,
-        },
-    )
-    if created:
-        business_logger.info("crm.customer.created", extra={"customer_id": customer.pk, "source": source})
-        return customer, True
-
-    changed = [field for field in ("name", "phone") if values[field] and not getattr(customer, field)]
-    has_address = any(getattr(customer, f"address_{key}") for key in Customer.ADDRESS_KEYS)
-    if not has_address and any(values[f"address_{key}"] for key in Customer.ADDRESS_KEYS):
-        changed += [f"address_{key}" for key in Customer.ADDRESS_KEYS]
-    for field in changed:
-        setattr(customer, field, values[field])
-    if has_marketing_consent and not customer.has_marketing_consent:
-        customer.has_marketing_consent, customer.marketing_consent_at = True, now
-        changed += ["has_marketing_consent", "marketing_consent_at"]
-    if changed:
-        customer.save(update_fields=[*changed, "updated_at"])
-    return customer, False
-
-
-def customer_get_or_create(
-    *,
-    email: str,
-    name: str = "",
-    phone: str = "",
-    address: dict[str, str] | None = None,
-    has_marketing_consent: bool = False,
-    source: str = Customer.Source.ORDER,
-) -> Customer:
-    """The customer with this email, created when missing (default source: an order).
-
-    Empty fields of an existing customer are filled from the arguments; nothing is overwritten.
-    `address` uses the keys `line1, line2, city, province, zip, country_code`.
-    """
-    customer, _ = customer_register(
-        email=email,
-        name=name,
-        phone=phone,
-        address=address,
-        has_marketing_consent=has_marketing_consent,
-        source=source,
-    )
-    return customer
-
-
-# --- Leads --------------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -214,6 +132,90 @@ def lead_capture(
 
 def _lead_open_locked(*, email: str) -> Lead | None:
     return Lead.objects.select_for_update().filter(email=email, status__in=Lead.OPEN_STATUSES).first()
+
+
+def lead_create_by_staff(
+    *,
+    by: AbstractBaseUser,
+    name: str,
+    email: str,
+    phone: str = "",
+    company: str = "",
+    message: str = "",
+    source: str = Lead.Source.MANUAL,
+    owner: AbstractBaseUser | None = None,
+    lost_reason: str = "",
+    has_marketing_consent: bool = False,
+    landing_page: str = "",
+    utm_source: str = "",
+    utm_medium: str = "",
+    utm_campaign: str = "",
+    utm_term: str = "",
+    utm_content: str = "",
+) -> Lead:
+    """Store a lead staff entered by hand (status `new`), consent dated now when given.
+
+    The caller has validated the fields (the admin form refuses a second open lead with the same
+    email). Raises OwnerNotStaff. Logs `crm.lead.created`.
+    """
+    if owner is not None and not (owner.is_active and owner.is_staff):
+        raise OwnerNotStaff("Leads can only be assigned to active staff users.")
+    lead = Lead.objects.create(
+        name=name,
+        email=email_normalise(email),
+        phone=phone,
+        company=company,
+        message=message,
+        source=source,
+        owner=owner,
+        lost_reason=lost_reason,
+        has_marketing_consent=has_marketing_consent,
+        marketing_consent_at=timezone.now() if has_marketing_consent else None,
+        landing_page=landing_page,
+        utm_source=utm_source,
+        utm_medium=utm_medium,
+        utm_campaign=utm_campaign,
+        utm_term=utm_term,
+        utm_content=utm_content,
+    )
+    business_logger.info("crm.lead.created", extra={"lead_id": lead.pk, "source": source, "by": _user_id(by)})
+    return lead
+
+
+@transaction.atomic
+def lead_update_by_staff(*, lead: Lead, changes: Mapping[str, Any], by: AbstractBaseUser) -> Lead:
+    """Apply a staff edit of a lead: `changes` maps each changed field to its new value.
+
+    Plain fields are saved as given (consent dated when given, undated when withdrawn); a new
+    owner goes through `lead_assign` and a new status through `lead_status_change` (which records
+    it in the status history), so both are audit log lines; a new `lost_reason` alone is saved
+    as is. Raises ValueError for a field staff cannot edit, OwnerNotStaff and
+    LeadTransitionNotAllowed. Returns the saved lead.
+    """
+    unknown = set(changes) - set(LEAD_STAFF_FIELDS)
+    if unknown:
+        raise ValueError(f"fields staff cannot edit: {sorted(unknown)}")
+    current = Lead.objects.get(pk=lead.pk)
+    plain = [field for field in changes if field not in LEAD_PIPELINE_FIELDS]
+    for field in plain:
+        setattr(current, field, changes[field])
+    if "email" in changes:
+        current.email = email_normalise(changes["email"])
+    if "has_marketing_consent" in changes:
+        given = changes["has_marketing_consent"]
+        current.marketing_consent_at = (current.marketing_consent_at or timezone.now()) if given else None
+        plain.append("marketing_consent_at")
+    if plain:
+        current.save(update_fields=[*plain, "updated_at"])
+    if "owner" in changes:
+        lead_assign(lead=current, owner=changes["owner"], by=by)
+    if "status" in changes:
+        lost_reason = changes.get("lost_reason", current.lost_reason) or ""
+        return lead_status_change(lead=current, status=changes["status"], lost_reason=lost_reason, by=by)
+    if "lost_reason" in changes:
+        current.lost_reason = changes["lost_reason"]
+        current.save(update_fields=["lost_reason", "updated_at"])
+    return current
 
 
 def lead_assign(*, lead: Lead, owner: AbstractBaseUser | None, by: AbstractBaseUser | None = None) -> Lead:
@@ -311,58 +313,3 @@ def lead_convert_to_customer(*, lead: Lead, by: AbstractBaseUser | None = None) 
         extra={"lead_id": locked.pk, "customer_id": customer.pk, "customer_created": created, "by": _user_id(by)},
     )
     return customer
-
-
-# --- Contact history ----------------------------------------------------------------------------
-
-
-def contact_log(
-    *,
-    channel: str,
-    summary: str,
-    lead: Lead | None = None,
-    customer: Customer | None = None,
-    direction: str = Contact.Direction.OUTBOUND,
-    by: AbstractBaseUser | None = None,
-    happened_at: Any = None,
-) -> Contact:
-    """Add an entry to the contact history of a lead and/or a customer.
-
-    A converted lead's entry is also linked to its customer. An inbound or outbound contact moves
-    the lead's `last_contacted_at` forward. Raises CrmError without a subject or summary. Logs
-    `crm.contact.logged`.
-    """
-    summary = summary.strip()
-    if lead is None and customer is None:
-        raise CrmError("A contact needs a lead or a customer.")
-    if not summary:
-        raise CrmError("A contact needs a summary.")
-    if channel not in Contact.Channel.values or direction not in Contact.Direction.values:
-        raise CrmError("Unknown channel or direction.")
-    happened_at = happened_at or timezone.now()
-    if customer is None and lead is not None and lead.customer_id:
-        customer = lead.customer
-    contact = Contact.objects.create(
-        lead=lead,
-        customer=customer,
-        channel=channel,
-        direction=direction,
-        summary=summary,
-        staff_user=by,
-        happened_at=happened_at,
-    )
-    if lead is not None and direction != Contact.Direction.INTERNAL:
-        is_later = Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=happened_at)
-        Lead.objects.filter(is_later, pk=lead.pk).update(last_contacted_at=happened_at, updated_at=timezone.now())
-    business_logger.info(
-        "crm.contact.logged",
-        extra={
-            "contact_id": contact.pk,
-            "lead_id": contact.lead_id,
-            "customer_id": contact.customer_id,
-            "channel": channel,
-            "direction": direction,
-            "by": _user_id(by),
-        },
-    )
-    return contact
