@@ -5,6 +5,7 @@ import pytest
 from catalog.models import Variant
 from config.queues import CREATE_ORDER, enqueue
 from integrations.cj.client import get_client
+from orders.forwarding import _order_request, order_forward_to_cj
 from orders.jobs import order_forward_to_cj_job
 from orders.models import Order
 from tests.orders.conftest import local_copies_of_sample_product, place_order
@@ -56,6 +57,35 @@ def test_transient_cj_faults_still_place_each_order_exactly_once(kind, sim_varia
     numbers = sorted(o["orderNum"] for o in cj_simulator.orders())
     assert numbers == sorted(order.number for order in orders)
     assert set(Order.objects.values_list("status", flat=True)) == {"placed"}
+
+
+def test_a_concurrent_attempt_that_won_at_cj_is_adopted_not_failed(sim_variants, cj_simulator, monkeypatch):
+    # given: between our lookup and our createOrderV2, another attempt creates the order at CJ
+    order = place_order(sim_variants[0])
+    client = get_client()
+    lookup = client.get_order
+    lookups = []
+
+    def lookup_while_another_attempt_creates(*, order_id):
+        lookups.append(order_id)
+        try:
+            return lookup(order_id=order_id)
+        finally:
+            if len(lookups) == 1:
+                client.create_order(order=_order_request(Order.objects.get(pk=order.pk)))
+
+    monkeypatch.setattr(client, "get_order", lookup_while_another_attempt_creates)
+
+    # when: our createOrderV2 gets CJ's duplicate-number refusal
+    order_forward_to_cj(order_id=order.pk)
+
+    # then: the order is the one CJ holds, placed, never failed
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == ("placed", "")
+    assert [(o["orderNum"], o["orderId"]) for o in cj_simulator.orders()] == [(order.number, order.cj_order_id)]
+    assert cj_simulator.calls("shopping/order/createOrderV2") == 2
+    assert lookups == [order.number, order.number]
+    assert order.events.get(to_status="placed").message == "Found at CJ (duplicate number)."
 
 
 def _sell_out_at_cj(sim, variant):
