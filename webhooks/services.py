@@ -83,7 +83,7 @@ def webhook_event_store(
 
 
 # Processing reads and writes the event's row with plain SQL: in a forked work horse, the ORM's
-# select_for_update().get() and save() cost about 3.4 ms of Python (measured), more than their SQL.
+# select_for_update().get() and save() cost more Python than their SQL (figures in bench/NOTES.md).
 _PROCESS_FIELDS = (
     "id", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error", "received_at"
 )  # fmt: skip
