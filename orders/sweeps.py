@@ -1,8 +1,10 @@
 """Recovering lost order work: orders whose forwarding was never enqueued (Redis was down at
 commit) and placed orders whose CJ webhooks may have been missed.
 
-Jobs are enqueued by dotted path under one id per order and kind (`config.queues.job_id`), so a
-sweep never queues a second job for an order whose job is still waiting.
+Jobs are enqueued by dotted path (this module never imports `orders.jobs`) under one id per order
+and kind (`config.queues.job_id`: `order-forward-<pk>`, `order-status-<pk>`), so an order's job
+can be found by its id. The jobs are idempotent: a sweep that enqueues an order whose job is
+still waiting costs one more harmless run.
 """
 
 import logging
