@@ -76,17 +76,17 @@ def variants_stock_refresh_job(
 
 def products_sync_enqueue(*, kind: str, trigger: str, run_id: int | None = None) -> Job:
     """Put a products sync on `sync-products` now; raises redis.RedisError when Redis is down."""
-    return enqueue(SYNC_PRODUCTS, products_sync_job, kind, trigger, run_id)
+    return enqueue(SYNC_PRODUCTS, "catalog.jobs.products_sync_job", kind, trigger, run_id)
 
 
 def product_refresh_enqueue(*, cj_pid: str) -> Job:
     """Put a single-product refresh on `sync-products` now."""
-    return enqueue(SYNC_PRODUCTS, product_refresh_job, cj_pid)
+    return enqueue(SYNC_PRODUCTS, "catalog.jobs.product_refresh_job", cj_pid)
 
 
 def variants_stock_refresh_enqueue(*, variant_ids: list[int] | None, trigger: str) -> Job:
     """Put a stock refresh on `update-stock` now."""
-    return enqueue(UPDATE_STOCK, variants_stock_refresh_job, variant_ids, trigger)
+    return enqueue(UPDATE_STOCK, "catalog.jobs.variants_stock_refresh_job", variant_ids, trigger)
 
 
 def incremental_sync_scheduled_job() -> dict[str, Any]:

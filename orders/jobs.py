@@ -2,7 +2,9 @@
 
 from rq import get_current_job
 
-from orders.forwarding import order_forward_to_cj, order_sync_cj_status, orders_sweep
+from orders.cj_updates import order_sync_cj_status
+from orders.forwarding import order_forward_to_cj
+from orders.sweeps import orders_sweep
 
 
 def _job_id() -> str | None:

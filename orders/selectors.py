@@ -40,9 +40,7 @@ def order_counts_by_status() -> dict[str, int]:
 def order_list_needing_attention() -> QuerySet[Order]:
     """Failed orders and orders stuck in pending/forwarding longer than the sweeper's threshold,
     most recent first, for the admin dashboard."""
-    stuck_since = timezone.now() - timedelta(seconds=settings.ORDERS_STUCK_AFTER_SECONDS)
-    stuck = Q(status__in=(Order.Status.PENDING, Order.Status.FORWARDING), status_changed_at__lt=stuck_since)
-    return Order.objects.filter(Q(status=Order.Status.FAILED) | stuck).order_by("-status_changed_at")
+    return Order.objects.filter(Q(status=Order.Status.FAILED) | _is_stuck()).order_by("-status_changed_at")
 
 
 def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant], dict[str, list[str]]]:
@@ -57,3 +55,36 @@ def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant]
         elif variant.status != Variant.Status.ACTIVE or variant.product.status != Product.Status.ACTIVE:
             errors[str(index)] = ["This variant is not available."]
     return found, errors
+
+
+def _is_stuck() -> Q:
+    stuck_since = timezone.now() - timedelta(seconds=settings.ORDERS_STUCK_AFTER_SECONDS)
+    return Q(status__in=(Order.Status.PENDING, Order.Status.FORWARDING), status_changed_at__lt=stuck_since)
+
+
+def order_ids_stuck() -> list[int]:
+    """Orders left in pending/forwarding longer than ORDERS_STUCK_AFTER_SECONDS: their forwarding
+    job was lost (what the sweeper re-enqueues)."""
+    return list(Order.objects.filter(_is_stuck()).values_list("pk", flat=True))
+
+
+def order_ids_due_status_check() -> list[int]:
+    """Placed or shipped orders that have not moved, nor been checked at CJ, for
+    ORDERS_STATUS_CHECK_AFTER_SECONDS; least recently checked first, at most
+    ORDERS_STATUS_CHECK_BATCH."""
+    quiet_since = timezone.now() - timedelta(seconds=settings.ORDERS_STATUS_CHECK_AFTER_SECONDS)
+    return list(
+        Order.objects.filter(status__in=(Order.Status.PLACED, Order.Status.SHIPPED), status_changed_at__lt=quiet_since)
+        .filter(Q(cj_checked_at__isnull=True) | Q(cj_checked_at__lt=quiet_since))
+        .order_by("cj_checked_at", "pk")
+        .values_list("pk", flat=True)[: settings.ORDERS_STATUS_CHECK_BATCH]
+    )
+
+
+def order_ids_open_at_cj() -> list[int]:
+    """Orders CJ holds and has not finished (placed or shipped): what a reconciliation re-checks."""
+    return list(
+        Order.objects.filter(status__in=(Order.Status.PLACED, Order.Status.SHIPPED))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

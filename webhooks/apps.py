@@ -6,6 +6,8 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
+        # Imported here, not at the top: the collector imports the models, which Django allows
+        # only once the app registry is ready.
         import prometheus_client
 
         from webhooks.metrics import WebhookGuardCollector

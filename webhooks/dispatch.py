@@ -14,7 +14,7 @@ from typing import Any
 
 from catalog.services import product_deactivate, product_update_from_cj, variant_stock_set, variant_update_from_cj
 from integrations.cj.parsing import optional_str, to_datetime, to_decimal, to_int, to_str
-from orders.forwarding import order_apply_cj_update, order_apply_tracking, order_record_split
+from orders.cj_updates import order_apply_cj_update, order_apply_tracking, order_record_split
 from webhooks.models import WebhookEvent
 
 # productStatus: current docs 2 = off sale, 3 = on sale; an older version 0 deleted, 5 off sale.

@@ -15,7 +15,6 @@ class WebhookEvent(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
-        PROCESSING = "processing", "Processing"
         PROCESSED = "processed", "Processed"
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
@@ -45,7 +44,7 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "message_id"], name="webhooks_event_message_once"),
             models.CheckConstraint(
-                condition=Q(status__in=["received", "processing", "processed", "ignored", "failed"]),
+                condition=Q(status__in=["received", "processed", "ignored", "failed"]),
                 name="webhooks_event_status_valid",
             ),
         ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from webhooks import answers
@@ -37,15 +37,11 @@ def webhook_event_get(*, event_id: int) -> WebhookEvent | None:
     return WebhookEvent.objects.filter(pk=event_id).first()
 
 
-def webhook_event_ids_unprocessed(
-    *, received_before_seconds: int, processing_before_seconds: int, limit: int
-) -> list[int]:
-    """Events stored but never processed (oldest first): `received` for longer than the first
-    delay, or stuck in `processing` (their worker died) for longer than the second."""
-    now = timezone.now()
-    stale = Q(status=WebhookEvent.Status.RECEIVED, received_at__lt=now - timedelta(seconds=received_before_seconds))
-    stale |= Q(status=WebhookEvent.Status.PROCESSING, updated_at__lt=now - timedelta(seconds=processing_before_seconds))
-    return list(WebhookEvent.objects.filter(stale).order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
+def webhook_event_ids_unprocessed(*, received_before_seconds: int, limit: int) -> list[int]:
+    """Events stored but never processed (oldest first): `received` for longer than the delay."""
+    received_before = timezone.now() - timedelta(seconds=received_before_seconds)
+    events = WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED, received_at__lt=received_before)
+    return list(events.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def webhook_event_counts_by_status(*, since_seconds: int | None = None) -> dict[str, int]:
@@ -91,15 +87,4 @@ def webhook_pause_guard_stats() -> PauseGuardStats:
         threshold=threshold,
         min_samples=min_samples,
         is_alerting=answer_ratio > threshold or processing_ratio > threshold,
-    )
-
-
-def order_ids_open_at_cj() -> list[int]:
-    """Orders CJ holds and has not finished (placed or shipped): what a reconciliation re-checks."""
-    from orders.models import Order
-
-    return list(
-        Order.objects.filter(status__in=(Order.Status.PLACED, Order.Status.SHIPPED))
-        .order_by("pk")
-        .values_list("pk", flat=True)
     )

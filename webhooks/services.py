@@ -17,8 +17,11 @@ from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from config.queues import CREATE_ORDER, PROCESS_WEBHOOK, enqueue, enqueue_on_commit, get_queue
+from catalog.jobs import products_sync_enqueue
+from catalog.models import SyncRun
+from config.queues import PROCESS_WEBHOOK, enqueue, enqueue_on_commit, get_queue, job_id
 from integrations.cj.client import get_client
+from orders.sweeps import orders_reconcile
 from webhooks import selectors
 from webhooks.dispatch import HANDLERS, PayloadError
 from webhooks.messages import Message
@@ -27,31 +30,27 @@ from webhooks.models import WebhookEvent
 logger = logging.getLogger(__name__)
 
 PENDING_JOB_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-# A `processing` event older than this lost its worker (the queue's job timeout is 2 minutes).
-PROCESSING_STALE_SECONDS = 10 * 60
 SWEEP_BATCH = 500
+PROCESS_JOB = "webhooks.jobs.webhook_event_process_job"
+# One RQ job id per event (`webhook-<id>`), so the sweeper can tell whether it is already queued.
+PROCESS_JOB_KIND = "webhook"
 
-
-def process_job_id(event_id: int) -> str:
-    """One RQ job id per event, so the sweeper can tell whether it is already queued."""
-    return f"webhook-{event_id}"
+_TABLE = WebhookEvent._meta.db_table
 
 
 def _enqueue_processing_on_commit(event_id: int) -> None:
-    from webhooks.jobs import webhook_event_process_job
-
-    enqueue_on_commit(PROCESS_WEBHOOK, webhook_event_process_job, event_id, job_id=process_job_id(event_id))
+    enqueue_on_commit(PROCESS_WEBHOOK, PROCESS_JOB, event_id, job_id=job_id(PROCESS_JOB_KIND, event_id))
 
 
 # One statement, so that outside a transaction the row is stored and committed in one round trip;
 # a redelivered messageId inserts nothing and returns no id.
-_STORE_SQL = """
-INSERT INTO webhooks_webhookevent (provider, message_id, topic, message_type, raw_body, headers, params, remote_addr,
-                                   status, attempts, outcome, error, received_at, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, 'received', 0, '', '', NOW(), NOW(), NOW())
+_STORE_SQL = f"""
+INSERT INTO {_TABLE} (provider, message_id, topic, message_type, raw_body, headers, params, remote_addr,
+                     status, attempts, outcome, error, received_at, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, 0, '', '', NOW(), NOW(), NOW())
 ON CONFLICT (provider, message_id) DO NOTHING
 RETURNING id
-"""
+"""  # noqa: S608 (the table name comes from the model)
 
 
 def webhook_event_store(
@@ -67,7 +66,8 @@ def webhook_event_store(
     A Redis outage only skips the enqueue (logged); the sweeper catches up.
     """
     row = (provider, message.message_id, message.topic, message.message_type, message.text,
-           json.dumps(dict(headers)), json.dumps(message.params), remote_addr or None)  # fmt: skip
+           json.dumps(dict(headers)), json.dumps(message.params), remote_addr or None,
+           WebhookEvent.Status.RECEIVED)  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(_STORE_SQL, row)
         stored = cursor.fetchone()
@@ -83,15 +83,15 @@ def webhook_event_store(
 
 
 # Processing reads and writes the event's row with plain SQL: in a forked work horse, the ORM's
-# select_for_update().get() and save() cost about 3.4 ms of Python (measured), more than their SQL.
+# select_for_update().get() and save() cost more Python than their SQL (figures in bench/NOTES.md).
 _PROCESS_FIELDS = (
     "id", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error", "received_at"
 )  # fmt: skip
-_OUTCOME_SQL = """
-UPDATE webhooks_webhookevent
+_OUTCOME_SQL = f"""
+UPDATE {_TABLE}
    SET status = %s, attempts = %s, outcome = %s, error = %s, processed_at = %s, updated_at = NOW()
  WHERE id = %s
-"""
+"""  # noqa: S608 (the table name comes from the model)
 
 
 def _event_lock(event_id: int) -> WebhookEvent | None:
@@ -99,7 +99,7 @@ def _event_lock(event_id: int) -> WebhookEvent | None:
     fields = [field for field in WebhookEvent._meta.concrete_fields if field.attname in _PROCESS_FIELDS]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM webhooks_webhookevent WHERE id = %s FOR UPDATE", [event_id])  # noqa: S608
+        cursor.execute(f"SELECT {columns} FROM {_TABLE} WHERE id = %s FOR UPDATE", [event_id])  # noqa: S608
         row = cursor.fetchone()
     if row is None:
         return None
@@ -186,34 +186,30 @@ def _has_pending_job(event_id: int) -> bool:
     (a Redis restored from an older snapshot), so a queued or scheduled job must also be found
     where the worker or the scheduler will look for it."""
     queue = get_queue(PROCESS_WEBHOOK)
-    job_id = process_job_id(event_id)
+    event_job_id = job_id(PROCESS_JOB_KIND, event_id)
     try:
-        job = Job.fetch(job_id, connection=queue.connection)
+        job = Job.fetch(event_job_id, connection=queue.connection)
     except NoSuchJobError:
         return False
     status = job.get_status(refresh=False)
     if status == JobStatus.QUEUED:
-        return queue.connection.lpos(queue.key, job_id) is not None
+        return queue.connection.lpos(queue.key, event_job_id) is not None
     if status == JobStatus.SCHEDULED:
-        return job_id in queue.scheduled_job_registry
+        return event_job_id in queue.scheduled_job_registry
     return status in PENDING_JOB_STATUSES
 
 
 def webhook_events_sweep(*, older_than_seconds: int | None = None) -> dict[str, int]:
     """Enqueue stored events that were never processed (their enqueue was lost while Redis was
     down, or their worker died). Raises redis.RedisError when Redis is still down."""
-    from webhooks.jobs import webhook_event_process_job
-
     older_than = settings.WEBHOOKS_SWEEP_AFTER_SECONDS if older_than_seconds is None else older_than_seconds
-    event_ids = selectors.webhook_event_ids_unprocessed(
-        received_before_seconds=older_than, processing_before_seconds=PROCESSING_STALE_SECONDS, limit=SWEEP_BATCH
-    )
+    event_ids = selectors.webhook_event_ids_unprocessed(received_before_seconds=older_than, limit=SWEEP_BATCH)
     counts = {"found": len(event_ids), "enqueued": 0, "already_queued": 0}
     for event_id in event_ids:
         if _has_pending_job(event_id):
             counts["already_queued"] += 1
             continue
-        enqueue(PROCESS_WEBHOOK, webhook_event_process_job, event_id, job_id=process_job_id(event_id))
+        enqueue(PROCESS_WEBHOOK, PROCESS_JOB, event_id, job_id=job_id(PROCESS_JOB_KIND, event_id))
         counts["enqueued"] += 1
     logger.info("webhooks.sweep.done", extra=counts)
     return counts
@@ -252,14 +248,7 @@ def webhook_register(*, callback_url: str) -> None:
 def webhooks_reconcile() -> dict[str, Any]:
     """Catch up on what a pause may have hidden: enqueue an incremental catalog sync and a CJ status
     check of every open order. Raises redis.RedisError when Redis is down."""
-    from catalog.jobs import products_sync_enqueue
-    from catalog.models import SyncRun
-    from orders.jobs import order_sync_cj_status_job
-
     sync_job = products_sync_enqueue(kind=SyncRun.Kind.INCREMENTAL, trigger=SyncRun.Trigger.COMMAND)
-    order_ids = selectors.order_ids_open_at_cj()
-    for order_id in order_ids:
-        enqueue(CREATE_ORDER, order_sync_cj_status_job, order_id, job_id=f"order-status-{order_id}")
-    summary = {"sync_job_id": sync_job.id, "order_status_checks": len(order_ids)}
+    summary = {"sync_job_id": sync_job.id, "order_status_checks": orders_reconcile()}
     logger.info("webhooks.reconcile.enqueued", extra=summary)
     return summary

@@ -1,44 +1,21 @@
-"""Forwarding to CJ on a real burst worker against the simulator: exactly once, typed failures,
-and the sweeper that recovers lost work."""
-
-from datetime import timedelta
+"""Forwarding to CJ on a real burst worker against the simulator: exactly once, typed failures."""
 
 import pytest
-from django.utils import timezone
 
 from catalog.models import Variant
-from config.queues import CREATE_ORDER, enqueue, get_queue
+from config.queues import CREATE_ORDER, enqueue
 from integrations.cj.client import get_client
-from orders import services
-from orders.forwarding import orders_sweep
+from orders.forwarding import _order_request, order_forward_to_cj
 from orders.jobs import order_forward_to_cj_job
 from orders.models import Order
-from tests.orders.conftest import local_copies_of_sample_product
+from tests.orders.conftest import local_copies_of_sample_product, place_order
 from tests.orders.factories import OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ADDRESS = services.ShippingAddress(line1="1 Main St", city="Austin", province="TX", zip="78701", country_code="US")
-
-
-def _place(variant, *, quantity=1, email="ada@example.com", logistic_name=None):
-    from orders.freight import freight_quote
-
-    option = freight_quote(country_code="US", zip="78701", lines=[(variant, quantity)])[0]
-    order, _ = services.order_place(
-        email=email,
-        name="Ada Lovelace",
-        phone="",
-        address=ADDRESS,
-        lines=[services.OrderLineInput(variant_id=variant.pk, quantity=quantity)],
-        logistic_name=logistic_name or option.logistic_name,
-        shipping_total=option.total_price,
-    )
-    return order
-
 
 def test_order_is_placed_at_cj_once_with_our_number(sim_variants, cj_simulator, run_worker):
-    order = _place(sim_variants[0], quantity=2)
+    order = place_order(sim_variants[0], quantity=2)
 
     assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
 
@@ -55,7 +32,7 @@ def test_order_is_placed_at_cj_once_with_our_number(sim_variants, cj_simulator, 
 
 def test_timeout_on_creation_is_retried_without_a_second_cj_order(sim_variants, cj_simulator, run_worker, settings):
     settings.CJ_READ_TIMEOUT = 0.5
-    order = _place(sim_variants[0])
+    order = place_order(sim_variants[0])
     # CJ creates the order but the answer never arrives in time.
     cj_simulator.fault("timeout", endpoint="shopping/order/createOrderV2", count=1, latency_ms=1500)
 
@@ -70,7 +47,7 @@ def test_timeout_on_creation_is_retried_without_a_second_cj_order(sim_variants, 
 
 @pytest.mark.parametrize("kind", ["http_5xx", "throttle", "busy", "expired_token"])
 def test_transient_cj_faults_still_place_each_order_exactly_once(kind, sim_variants, cj_simulator, run_worker):
-    orders = [_place(sim_variants[i % len(sim_variants)], email=f"b{i}@example.com") for i in range(4)]
+    orders = [place_order(sim_variants[i % len(sim_variants)], email=f"b{i}@example.com") for i in range(4)]
     cj_simulator.fault(kind, rate=0.3)
 
     run_worker(CREATE_ORDER)
@@ -80,6 +57,35 @@ def test_transient_cj_faults_still_place_each_order_exactly_once(kind, sim_varia
     numbers = sorted(o["orderNum"] for o in cj_simulator.orders())
     assert numbers == sorted(order.number for order in orders)
     assert set(Order.objects.values_list("status", flat=True)) == {"placed"}
+
+
+def test_a_concurrent_attempt_that_won_at_cj_is_adopted_not_failed(sim_variants, cj_simulator, monkeypatch):
+    # given: between our lookup and our createOrderV2, another attempt creates the order at CJ
+    order = place_order(sim_variants[0])
+    client = get_client()
+    lookup = client.get_order
+    lookups = []
+
+    def lookup_while_another_attempt_creates(*, order_id):
+        lookups.append(order_id)
+        try:
+            return lookup(order_id=order_id)
+        finally:
+            if len(lookups) == 1:
+                client.create_order(order=_order_request(Order.objects.get(pk=order.pk)))
+
+    monkeypatch.setattr(client, "get_order", lookup_while_another_attempt_creates)
+
+    # when: our createOrderV2 gets CJ's duplicate-number refusal
+    order_forward_to_cj(order_id=order.pk)
+
+    # then: the order is the one CJ holds, placed, never failed
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == ("placed", "")
+    assert [(o["orderNum"], o["orderId"]) for o in cj_simulator.orders()] == [(order.number, order.cj_order_id)]
+    assert cj_simulator.calls("shopping/order/createOrderV2") == 2
+    assert lookups == [order.number, order.number]
+    assert order.events.get(to_status="placed").message == "Found at CJ (duplicate number)."
 
 
 def _sell_out_at_cj(sim, variant):
@@ -140,32 +146,3 @@ def test_insufficient_balance_fails_the_order(cj_simulator, run_worker, settings
     assert (order.status, order.failure_reason) == ("failed", "balance_insufficient")
     assert order.last_cj_response["code"] == 1604000
     assert Variant.objects.get(pk=variant.pk).stock == 10
-
-
-def test_sweeper_recovers_an_order_whose_enqueue_was_lost(sim_variants, cj_simulator, run_worker):
-    order = _place(sim_variants[0])
-    get_queue(CREATE_ORDER).empty()  # the enqueue was lost (Redis was down at commit)
-    Order.objects.filter(pk=order.pk).update(status_changed_at=timezone.now() - timedelta(minutes=10))
-
-    assert orders_sweep() == {"reforwarded": 1, "status_checks": 0}
-    run_worker(CREATE_ORDER)
-
-    order.refresh_from_db()
-    assert order.status == "placed"
-    assert [o["orderNum"] for o in cj_simulator.orders()] == [order.number]
-
-
-def test_sweeper_asks_cj_about_quiet_orders(sim_variants, cj_simulator, run_worker):
-    order = _place(sim_variants[0])
-    run_worker(CREATE_ORDER)
-    order.refresh_from_db()
-    cj_simulator.advance_order(order.cj_order_id, "SHIPPED")  # a webhook that never arrived
-    Order.objects.filter(pk=order.pk).update(status_changed_at=timezone.now() - timedelta(days=1))
-
-    assert orders_sweep() == {"reforwarded": 0, "status_checks": 1}
-    run_worker(CREATE_ORDER)
-
-    order.refresh_from_db()
-    assert order.status == "shipped"
-    assert order.tracking_number
-    assert orders_sweep() == {"reforwarded": 0, "status_checks": 0}

@@ -4,7 +4,6 @@ import pytest
 
 from catalog.models import Variant
 from orders import services
-from orders.forwarding import order_apply_cj_update, order_apply_tracking
 from orders.models import Order
 from tests.catalog.factories import VariantFactory
 from tests.orders.factories import OrderFactory, OrderItemFactory
@@ -102,34 +101,3 @@ def test_retry_refused_when_stock_is_gone():
     order.refresh_from_db()
     assert order.status == "failed"
     assert _stock(order) == 1
-
-
-def test_cj_updates_follow_the_status_machine():
-    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-1")
-
-    order_apply_cj_update(cj_order_id="CJ-1", cj_status="SHIPPED", tracking_number="TN1", source="webhook")
-    order_apply_cj_update(cj_order_id="CJ-1", cj_status="UNSHIPPED", source="webhook")  # late message
-
-    order.refresh_from_db()
-    assert (order.status, order.tracking_number, order.cj_status) == ("shipped", "TN1", "SHIPPED")
-    assert list(order.events.values_list("from_status", "to_status")) == [("placed", "shipped")]
-
-
-def test_tracking_delivered_moves_order_to_delivered_with_timeline():
-    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-2")
-
-    order_apply_tracking(cj_order_id="CJ-2", tracking_number="TN2", tracking_url=None, tracking_status=5)
-    order_apply_tracking(cj_order_id="CJ-2", tracking_number="TN2", tracking_url="https://t.example/TN2",
-                         tracking_status=12)  # fmt: skip
-
-    order.refresh_from_db()
-    assert (order.status, order.tracking_number, order.tracking_url) == ("delivered", "TN2", "https://t.example/TN2")
-    assert list(order.events.values_list("from_status", "to_status")) == [
-        ("placed", "shipped"),
-        ("shipped", "delivered"),
-    ]
-
-
-def test_unknown_cj_order_is_ignored():
-    assert order_apply_cj_update(cj_order_id="nope", cj_status="SHIPPED", source="webhook") is None
-    assert order_apply_tracking(cj_order_id="nope", tracking_number="x", tracking_url=None, tracking_status=1) is None

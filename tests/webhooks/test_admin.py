@@ -114,7 +114,6 @@ def test_dashboard_counts_the_last_day_by_status_and_links_the_failed(admin_clie
     by_status = {item.label: (item.value, item.badge, item.share) for item in panels["webhooks-by-status"].items}
     assert by_status == {
         "Received": (1, "", 10.0),
-        "Processing": (0, "", 0.0),
         "Processed": (5, "ok", 50.0),
         "Ignored": (1, "", 10.0),
         "Failed": (3, "danger", 30.0),

@@ -68,6 +68,7 @@ def test_health_is_degraded_and_metrics_show_the_shares(client):
     assert "cj_webhook_guard_alerting 1.0" in metrics
     assert 'cj_webhook_events{status="ignored"} 0.0' in metrics
     assert 'cj_webhook_events{status="received"} 5.0' in metrics
+    assert 'cj_webhook_events{status="processing"}' not in metrics
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ from typing import Any
 import redis
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.forwarding import orders_sweep
+from orders.sweeps import orders_sweep
 
 
 class Command(BaseCommand):
