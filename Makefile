@@ -17,6 +17,9 @@ QUEUES := create-order process-webhook update-stock sync-products
 $(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	@# A package the lock no longer names is removed, so the venv holds what a fresh clone's does
+	@# (pip-sync removes the project too: it is installed again on the next line).
+	$(BIN)/pip-sync --quiet $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
