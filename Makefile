@@ -3,19 +3,37 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# The lock files (make lock) pin every package with its hashes; pyproject.toml keeps the ranges.
+LOCK := requirements/dev.txt
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | sha1sum | cut -c1-12)
 # In priority order: a worker takes orders and webhooks before catalog work.
 QUEUES := create-order process-webhook update-stock sync-products
 
-.PHONY: run test test-system install worker scheduler web bench lint format migrate shell clean
+.PHONY: run check lint typecheck test test-system install lock hooks worker scheduler web bench format migrate shell clean
 
-$(STAMP): pyproject.toml
+# Everything comes from the lock, hash-checked, pip and setuptools included; the project itself is
+# then installed without its dependencies and built with the locked setuptools, so nothing is
+# fetched unpinned.
+$(STAMP): $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	@# A package the lock no longer names is removed, so the venv holds what a fresh clone's does
+	@# (pip-sync removes the project too: it is installed again on the next line).
+	$(BIN)/pip-sync --quiet $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
+
+## lock: pin pyproject.toml's ranges (runtime, then runtime + dev extras) into requirements/*.txt
+# Options (hashes, pip and setuptools pinned) are in pyproject.toml's [tool.pip-tools].
+# UPGRADE=1 moves every pin to the newest release within the ranges; otherwise pins only move
+# where pyproject.toml no longer allows them.
+lock: install
+	$(BIN)/pip-compile --quiet --all-build-deps $(if $(UPGRADE),--upgrade) \
+	  --output-file requirements/main.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --all-build-deps --extra dev --constraint requirements/main.txt \
+	  $(if $(UPGRADE),--upgrade) --output-file requirements/dev.txt pyproject.toml
 
 # Without a CJ key (environment or .env), `make run` starts the CJ simulator and points the client at it.
 CJ_KEY_GIVEN := $(strip $(CJ_API_KEY)$(shell test -f .env && sed -n 's/^CJ_API_KEY=\([^ \#]*\).*/\1/p' .env))
@@ -44,11 +62,21 @@ run: install
 	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
 	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES)
 
-## test: lint, migrations check, secret scan, then pytest on the real PostgreSQL and Redis
-test: install
+## check: what CI runs - lint, typecheck, then the tests
+check: lint typecheck test
+
+## lint: ruff (lint and format) and a missing migration
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.test_settings $(BIN)/python manage.py makemigrations --check --dry-run
+
+## typecheck: mypy with the Django and DRF plugins (settings in pyproject.toml's [tool.mypy])
+typecheck: install
+	$(BIN)/mypy
+
+## test: secret scan, then pytest on the real PostgreSQL and Redis
+test: install
 	@if [ -x ../shared/tools/secret-scan ]; then ../shared/tools/secret-scan . && echo "secret scan: clean"; \
 	 else echo "secret scan skipped: ../shared/tools/secret-scan not present"; fi
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -73,8 +101,9 @@ web: install
 bench: install
 	$(BIN)/python bench/figures.py $(BENCH)
 
-lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+## hooks: run the pre-commit hooks (.pre-commit-config.yaml) before every git commit
+hooks: install
+	$(BIN)/pre-commit install
 
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

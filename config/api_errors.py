@@ -77,8 +77,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
 
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
+    # DRF's APIView sets `auth_header` on the exception when the view's authenticator has one.
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
     details: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
         code, message = "validation_error", "The request has invalid fields; see details."
@@ -88,9 +90,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if isinstance(exc.detail, dict):
             details = exc.detail
             message = str(exc.default_detail)
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait))
-        details = {"retry_after_seconds": int(exc.wait)}
+    if isinstance(exc, exceptions.Throttled):
+        wait: int | None = exc.wait  # type: ignore[attr-defined]  # DRF sets it in __init__; the stubs omit it
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait))
+            details = {"retry_after_seconds": int(wait)}
     set_rollback()
     return Response(error_body(code, message, details), status=exc.status_code, headers=headers)
 

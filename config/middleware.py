@@ -22,7 +22,8 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from_header(request.headers.get("X-Request-ID"))
         set_request_id(request_id)
-        request.request_id = request_id
+        # Our own attribute, for views and handlers that want the id without the context variable.
+        request.request_id = request_id  # type: ignore[attr-defined]  # HttpRequest declares no such field
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 2)

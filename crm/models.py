@@ -224,5 +224,7 @@ class Contact(models.Model):
         ]
 
     def __str__(self) -> str:
-        when = f" {self.happened_at:%Y-%m-%d %H:%M}" if self.happened_at else ""
+        # Unsaved, the row may have no time yet: django-stubs types a non-null field as always set.
+        has_time = self.happened_at is not None
+        when = f" {self.happened_at:%Y-%m-%d %H:%M}" if has_time else ""
         return f"{self.get_channel_display()} ({self.get_direction_display()}){when}"
