@@ -16,6 +16,8 @@ A permanent error also carries `reason`, what went wrong in the shop's words (`R
 no code outside `integrations/cj` needs CJ's numbers.
 """
 
+from typing import Any
+
 
 class CJError(Exception):
     def __init__(
@@ -38,8 +40,8 @@ class CJTransientError(CJError):
 class CJRateLimitedError(CJTransientError):
     """CJ throttled the call (1600200 / HTTP 429)."""
 
-    def __init__(self, *args: object, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
 
@@ -54,8 +56,8 @@ class CJAuthError(CJError):
 class CJPermanentError(CJError):
     """Repeating the same call will fail the same way; `reason` is one of `REASONS`' values."""
 
-    def __init__(self, *args: object, reason: str = "rejected", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, reason: str = "rejected", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.reason = reason
 
 
@@ -97,7 +99,7 @@ def classify(
     *, code: int | None, message: str, endpoint: str, request_id: str | None, http_status: int = 200
 ) -> CJError:
     """The error for a failed CJ answer, by CJ's numeric code (CONTRACT §4), else by HTTP status."""
-    kwargs: dict[str, object] = {"code": code, "request_id": request_id, "endpoint": endpoint}
+    kwargs: dict[str, Any] = {"code": code, "request_id": request_id, "endpoint": endpoint}
     if http_status == 429:
         return CJRateLimitedError(message or "HTTP 429 Too Many Requests", **kwargs)
     if code in RATE_LIMITED_CODES:
