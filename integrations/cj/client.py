@@ -30,7 +30,7 @@ from django.conf import settings
 from prometheus_client import Counter
 from requests.adapters import HTTPAdapter
 
-from integrations.cj import parsing
+from integrations.cj import request_bodies, responses
 from integrations.cj.budget import DailyBudget
 from integrations.cj.errors import (
     CJAuthError,
@@ -183,7 +183,7 @@ class CJClient:
         if created_to:
             params["timeEnd"] = _epoch_ms(created_to)
         data = self._call("GET", "product/listV2", params=params)
-        return self._parse("product/listV2", parsing.parse_product_page, data or {})
+        return self._parse("product/listV2", responses.parse_product_page, data or {})
 
     def get_product(
         self,
@@ -205,32 +205,32 @@ class CJClient:
         if with_inventory:
             params["features"] = ["enable_inventory"]
         data = self._call("GET", "product/query", params=params)
-        return self._parse("product/query", parsing.parse_product, _object(data, "product/query"))
+        return self._parse("product/query", responses.parse_product, _object(data, "product/query"))
 
     def list_variants(self, *, pid: str) -> tuple[Variant, ...]:
         """`product/variant/query`: the variants of a product (no inventory)."""
         data = self._call("GET", "product/variant/query", params={"pid": pid})
-        return self._parse("product/variant/query", parsing.parse_variants, data or [])
+        return self._parse("product/variant/query", responses.parse_variants, data or [])
 
     def get_variant(self, *, vid: str) -> Variant:
         """`product/variant/queryByVid` with inventory. Raises CJNotFoundError for an unknown vid."""
         data = self._call("GET", "product/variant/queryByVid", params={"vid": vid, "features": ["enable_inventory"]})
-        return self._parse("product/variant/queryByVid", parsing.parse_variant, _object(data, "queryByVid"))
+        return self._parse("product/variant/queryByVid", responses.parse_variant, _object(data, "queryByVid"))
 
     def get_stock_by_vid(self, *, vid: str) -> tuple[WarehouseStock, ...]:
         """`product/stock/queryByVid`: stock of one variant per warehouse."""
         data = self._call("GET", "product/stock/queryByVid", params={"vid": vid})
-        return self._parse("product/stock/queryByVid", lambda rows: parsing.parse_stock_rows(rows, vid=vid), data)
+        return self._parse("product/stock/queryByVid", lambda rows: responses.parse_stock_rows(rows, vid=vid), data)
 
     def get_stock_by_pid(self, *, pid: str) -> dict[str, tuple[WarehouseStock, ...]]:
         """`product/stock/getInventoryByPid`: stock per warehouse of every variant, keyed by vid."""
         data = self._call("GET", "product/stock/getInventoryByPid", params={"pid": pid})
-        return self._parse("product/stock/getInventoryByPid", parsing.parse_stock_by_pid, data)
+        return self._parse("product/stock/getInventoryByPid", responses.parse_stock_by_pid, data)
 
     def list_categories(self) -> tuple[Category, ...]:
         """`product/getCategory`: the third-level categories with their parents' names."""
         data = self._call("GET", "product/getCategory")
-        return self._parse("product/getCategory", parsing.parse_categories, data)
+        return self._parse("product/getCategory", responses.parse_categories, data)
 
     # --- logistics ------------------------------------------------------------------------------
     def calculate_freight(
@@ -244,12 +244,12 @@ class CJClient:
             "products": [{"vid": line.vid, "quantity": line.quantity} for line in lines],
         }
         data = self._call("POST", "logistic/freightCalculate", body=body)
-        return self._parse("logistic/freightCalculate", parsing.parse_freight_options, data)
+        return self._parse("logistic/freightCalculate", responses.parse_freight_options, data)
 
     def track(self, *, track_numbers: Sequence[str]) -> tuple[TrackInfo, ...]:
         """`logistic/trackInfo` for one or more tracking numbers."""
         data = self._call("GET", "logistic/trackInfo", params={"trackNumber": list(track_numbers)})
-        return self._parse("logistic/trackInfo", parsing.parse_track_infos, data)
+        return self._parse("logistic/trackInfo", responses.parse_track_infos, data)
 
     # --- orders ---------------------------------------------------------------------------------
     def create_order(self, *, order: OrderRequest) -> CreatedOrder:
@@ -259,18 +259,20 @@ class CJClient:
         CJNotFoundError for an unknown vid) or CJTransientError (timeout: the order may exist;
         look it up with get_order before creating again).
         """
-        body = parsing.order_request_body(order, default_pay_type=self.config.pay_type)
+        body = request_bodies.order_create_body(order, default_pay_type=self.config.pay_type)
         data = self._call("POST", "shopping/order/createOrderV2", body=body, idempotent=False)
         return self._parse(
             "shopping/order/createOrderV2",
-            lambda value: parsing.parse_created_order(value, order_number=order.order_number),
+            lambda value: responses.parse_created_order(value, order_number=order.order_number),
             _object(data, "createOrderV2"),
         )
 
     def get_order(self, *, order_id: str) -> OrderDetail:
         """`shopping/order/getOrderDetail` by our order number or CJ's id. Raises CJNotFoundError when absent."""
         data = self._call("GET", "shopping/order/getOrderDetail", params={"orderId": order_id})
-        return self._parse("shopping/order/getOrderDetail", parsing.parse_order_detail, _object(data, "getOrderDetail"))
+        return self._parse(
+            "shopping/order/getOrderDetail", responses.parse_order_detail, _object(data, "getOrderDetail")
+        )
 
     def list_orders(
         self, *, page: int = 1, size: int = 50, status: str | None = None, order_ids: Sequence[str] = ()
@@ -282,7 +284,7 @@ class CJClient:
         if order_ids:
             params["orderIds"] = list(order_ids)
         data = self._call("GET", "shopping/order/list", params=params)
-        return self._parse("shopping/order/list", parsing.parse_order_list, data)
+        return self._parse("shopping/order/list", responses.parse_order_list, data)
 
     def confirm_order(self, *, cj_order_id: str) -> None:
         """`shopping/order/confirmOrder` (PATCH): CREATED -> UNPAID. Not retried by the client."""
@@ -335,7 +337,7 @@ class CJClient:
         if not self.tokens.claim_refresh():
             raise CJRateLimitedError("refreshAccessToken used 5 times this minute", endpoint=endpoint, retry_after=60)
         data = self._send("POST", endpoint, body={"refreshToken": pair.refresh_token}, auth=False, attempt=1)
-        renewed = self._parse(endpoint, lambda value: parsing.parse_token_pair(value, open_id=pair.open_id), data)
+        renewed = self._parse(endpoint, lambda value: responses.parse_token_pair(value, open_id=pair.open_id), data)
         logger.info("cj.auth.refreshed", extra={"expires_at": renewed.access_token_expires_at.isoformat()})
         return renewed
 
@@ -354,7 +356,7 @@ class CJClient:
             if not isinstance(error, CJRateLimitedError):
                 self.tokens.release_login()  # CJ never saw (or never answered) this login
             raise
-        pair = self._parse(endpoint, parsing.parse_token_pair, data)
+        pair = self._parse(endpoint, responses.parse_token_pair, data)
         logger.info("cj.auth.logged_in", extra={"expires_at": pair.access_token_expires_at.isoformat()})
         return pair
 
@@ -478,7 +480,7 @@ class CJClient:
     def _parse(self, endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
         try:
             return parse(data)
-        except (parsing.ParseError, AttributeError, TypeError, KeyError) as error:
+        except (responses.ParseError, AttributeError, TypeError, KeyError) as error:
             raise CJPermanentError(f"unexpected answer: {error}", endpoint=endpoint) from error
 
 
