@@ -1,6 +1,8 @@
-"""`cj_product` against the simulator: the summary, and one-line errors with a non-zero exit."""
+"""`cj_product` against the simulator: the summary, and one-line errors with a non-zero exit;
+`cj_simulator` without the simulator's source (an installed wheel leaves it out)."""
 
 import socket
+import sys
 from io import StringIO
 
 import pytest
@@ -74,3 +76,13 @@ def test_cj_product_leaves_the_integration_log_level_alone(cj_simulator):
     call_command("cj_product", "2408300610371613200", stdout=StringIO())
 
     assert logging.getLogger("integration.cj").level == level
+
+
+def test_cj_simulator_without_the_simulator_says_so(monkeypatch):
+    # None in sys.modules makes the import fail as it does where the package was built without it.
+    monkeypatch.setitem(sys.modules, "integrations.cj.simulator.server", None)
+
+    with pytest.raises(CommandError) as raised:
+        call_command("cj_simulator", "--port", "0")
+
+    assert str(raised.value) == "the CJ simulator is not installed: run it from the repository checkout"
