@@ -16,6 +16,8 @@ A permanent error also carries `reason`, what went wrong in the shop's words (`R
 no code outside `integrations/cj` needs CJ's numbers.
 """
 
+from typing import Any
+
 
 class CJError(Exception):
     def __init__(
@@ -97,7 +99,7 @@ def classify(
     *, code: int | None, message: str, endpoint: str, request_id: str | None, http_status: int = 200
 ) -> CJError:
     """The error for a failed CJ answer, by CJ's numeric code (CONTRACT §4), else by HTTP status."""
-    kwargs: dict[str, object] = {"code": code, "request_id": request_id, "endpoint": endpoint}
+    kwargs: dict[str, Any] = {"code": code, "request_id": request_id, "endpoint": endpoint}
     if http_status == 429:
         return CJRateLimitedError(message or "HTTP 429 Too Many Requests", **kwargs)
     if code in RATE_LIMITED_CODES:

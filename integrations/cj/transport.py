@@ -275,7 +275,7 @@ class CJTransport:
         except requests.Timeout as error:
             raise self._failed(fields, started, CJTransientError("timed out", endpoint=endpoint)) from error
         except requests.RequestException as error:
-            failure = CJTransientError(f"connection failed: {type(error).__name__}", endpoint=endpoint)
+            failure: CJError = CJTransientError(f"connection failed: {type(error).__name__}", endpoint=endpoint)
             raise self._failed(fields, started, failure) from error
         fields["http_status"] = response.status_code
         try:

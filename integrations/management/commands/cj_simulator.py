@@ -52,6 +52,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         host, port = server.server_address[:2]
+        if isinstance(host, bytes):  # typeshed allows a bytes host; ours is always str
+            host = host.decode()
         self.stdout.write(
             f"CJ simulator on http://{host}:{port}/api2.0/v1/ ({len(server.sim.catalog)} products, "
             f"{config.qps:g} QPS); API key {config.api_key}, openId {config.open_id}; controls under /_sim/",

@@ -33,11 +33,11 @@ def webhook_set(sim: Simulator, request: SimRequest) -> bool:
         elif parsed.scheme not in ("http", "https"):
             raise SimError(1607002, "The callback URL must start with https://")
         updates[family] = url
-    for family, url in updates.items():
-        if url is None:
+    for family, callback_url in updates.items():
+        if callback_url is None:
             sim.webhooks.pop(family, None)
         else:
-            sim.webhooks[family] = url
+            sim.webhooks[family] = callback_url
     if sim.pusher is not None:
         sim.pusher.resume()
     return True
