@@ -52,7 +52,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         host, port = server.server_address[:2]
-        if isinstance(host, bytes):  # typeshed allows a bytes host; ours is always str
+        if isinstance(host, bytes | bytearray):  # typeshed allows bytes in an AF_INET address; bound, it is str
             host = host.decode()
         self.stdout.write(
             f"CJ simulator on http://{host}:{port}/api2.0/v1/ ({len(server.sim.catalog)} products, "
