@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.services import product_deactivate, product_update_from_cj, variant_stock_set, variant_update_from_cj
-from integrations.cj.parsing import optional_str, to_datetime, to_decimal, to_int, to_str
+from integrations.cj.coercion import optional_str, to_datetime, to_decimal, to_int, to_str
 from orders.cj_updates import order_apply_cj_update, order_apply_tracking, order_record_split
 from webhooks.models import WebhookEvent
 

@@ -1,47 +1,21 @@
-"""The CJ API 2.0 client: one requests session, shared tokens, one shared rate limit, typed errors.
+"""The CJ API 2.0 client: one public method per CJ endpoint we use, grouped as CJ groups them.
 
 Use `get_client()` (one client per process, built from settings). Every public method maps one
 CJ endpoint, takes keyword arguments and returns frozen dataclasses (`integrations.cj.types`).
-
-Every call: daily budget check (discovery only) -> a valid access token from the shared store
-(refreshed or obtained under a cross-process lock) -> a slot from the shared Redis limiter ->
-HTTP with explicit connect/read timeouts -> envelope check -> typed error by CJ's code. Idempotent
-reads are retried on transient errors with bounded backoff; order creation, confirmation and
-payment are never repeated by the client (the caller looks the order up first). An answer
-`1600001` (token rejected) renews the token once and repeats the call: CJ rejected it before doing
-anything, so repeating is safe. One `integration.cj` log line per HTTP call; tokens and the API
-key never appear in logs or errors.
+The request side is mapped in `request_bodies`, the answers in `responses`; the session, tokens,
+rate limit, budget, retries and error classification live in `transport.CJTransport`, which also
+carries the authentication endpoints (`authenticate`), since every call needs a token.
 """
 
-import hashlib
-import logging
 import os
 import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
-from urllib.parse import urljoin
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-import redis
-import requests
-from django.conf import settings
-from prometheus_client import Counter
-from requests.adapters import HTTPAdapter
-
-from integrations.cj import parsing
-from integrations.cj.budget import DailyBudget
-from integrations.cj.errors import (
-    CJAuthError,
-    CJError,
-    CJPermanentError,
-    CJRateLimitedError,
-    CJTransientError,
-    classify,
-)
-from integrations.cj.ratelimit import SharedRateLimiter
-from integrations.cj.tokens import TokenStore
+from integrations.cj import request_bodies, responses
+from integrations.cj.errors import CJPermanentError
+from integrations.cj.transport import CJTransport, ClientConfig
 from integrations.cj.types import (
     Category,
     CreatedOrder,
@@ -51,115 +25,18 @@ from integrations.cj.types import (
     OrderRequest,
     Product,
     ProductPage,
-    TokenPair,
     TrackInfo,
     Variant,
     WarehouseStock,
 )
 
-logger = logging.getLogger("integration.cj")
-T = TypeVar("T")
-
-CJ_CALLS = Counter("cj_calls", "HTTP calls made to CJ", ["endpoint", "outcome"])
-
-# The token is renewed when it has less than this left (CJ access tokens live 15 days).
-TOKEN_RENEW_MARGIN = timedelta(hours=12)
-_TOKEN_REJECTED_CODES = frozenset({1600001, 1600002})
-_INVALID_REFRESH_CODE = 1600003
+__all__ = ["CJClient", "ClientConfig", "get_client"]
 
 
-@dataclass(frozen=True)
-class ClientConfig:
-    base_url: str
-    api_key: str
-    open_id: str
-    qps: float
-    qps_margin: float
-    connect_timeout: float
-    read_timeout: float
-    retry_attempts: int
-    retry_backoff: float
-    throttle_backoff: float
-    limiter_max_wait: float
-    pay_type: int | None
-    redis_url: str
-    daily_calls: int
-    daily_points: int
-    reserve_calls: int
-    reserve_points: int
-
-    @classmethod
-    def from_settings(cls) -> "ClientConfig":
-        return cls(
-            base_url=settings.CJ_API_BASE,
-            api_key=settings.CJ_API_KEY,
-            open_id=settings.CJ_OPEN_ID,
-            qps=settings.CJ_QPS,
-            qps_margin=settings.CJ_QPS_MARGIN,
-            connect_timeout=settings.CJ_CONNECT_TIMEOUT,
-            read_timeout=settings.CJ_READ_TIMEOUT,
-            retry_attempts=settings.CJ_RETRY_ATTEMPTS,
-            retry_backoff=settings.CJ_RETRY_BACKOFF,
-            throttle_backoff=settings.CJ_THROTTLE_BACKOFF,
-            limiter_max_wait=settings.CJ_LIMITER_MAX_WAIT,
-            pay_type=settings.CJ_PAY_TYPE,
-            redis_url=settings.REDIS_URL,
-            daily_calls=settings.CJ_DAILY_CALL_LIMIT,
-            daily_points=settings.CJ_DAILY_POINTS,
-            reserve_calls=settings.CJ_BUDGET_RESERVE_CALLS,
-            reserve_points=settings.CJ_BUDGET_RESERVE_POINTS,
-        )
-
-    @property
-    def account_key(self) -> str:
-        """Names the account in Redis keys without revealing the API key."""
-        digest = hashlib.sha256(f"{self.base_url}|{self.api_key}".encode()).hexdigest()[:16]
-        return f"cj:{digest}"
-
-
-class CJClient:
+class CJClient(CJTransport):
     """CJ API 2.0 over HTTP. Thread-safe; share one per process (`get_client()`)."""
 
-    def __init__(self, config: ClientConfig, *, connection: redis.Redis | None = None) -> None:
-        self.config = config
-        self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
-        self._redis = connection or redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
-        prefix = config.account_key
-        self.tokens = TokenStore(self._redis, prefix=f"{prefix}:token")
-        self.limiter = SharedRateLimiter(
-            self._redis,
-            key=f"{prefix}:limiter",
-            qps=config.qps,
-            margin=config.qps_margin,
-            max_wait=config.limiter_max_wait,
-        )
-        self.budget = DailyBudget(
-            self._redis,
-            prefix=f"{prefix}:budget",
-            calls_limit=config.daily_calls,
-            points_limit=config.daily_points,
-            calls_reserve=config.reserve_calls,
-            points_reserve=config.reserve_points,
-        )
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"Content-Type": "application/json", "Accept": "application/json"})
-
-    # --- identity -------------------------------------------------------------------------------
-    @property
-    def open_id(self) -> str:
-        """The account's openId as a string (the webhook signing key): from the stored token, else CJ_OPEN_ID."""
-        try:
-            pair = self.tokens.load()
-        except redis.RedisError:
-            pair = None  # Redis down: the configured openId still verifies webhooks
-        if pair and pair.open_id:
-            return pair.open_id
-        return self.config.open_id
-
-    # --- products -------------------------------------------------------------------------------
+    # --- product --------------------------------------------------------------------------------
     def list_products(
         self,
         *,
@@ -173,17 +50,16 @@ class CJClient:
         """One page of `product/listV2` (page 1-1000, size 1-100). Discovery: refused below the budget reserve."""
         if not 1 <= page <= 1000 or not 1 <= size <= 100:
             raise ValueError("listV2 takes page 1-1000 and size 1-100")
-        params: dict[str, Any] = {"page": page, "size": size}
-        if keyword:
-            params["keyWord"] = keyword
-        if category_id:
-            params["categoryId"] = category_id
-        if created_from:
-            params["timeStart"] = _epoch_ms(created_from)
-        if created_to:
-            params["timeEnd"] = _epoch_ms(created_to)
+        params = request_bodies.product_list_params(
+            page=page,
+            size=size,
+            keyword=keyword,
+            category_id=category_id,
+            created_from=created_from,
+            created_to=created_to,
+        )
         data = self._call("GET", "product/listV2", params=params)
-        return self._parse("product/listV2", parsing.parse_product_page, data or {})
+        return self._parse("product/listV2", responses.parse_product_page, data or {})
 
     def get_product(
         self,
@@ -195,63 +71,56 @@ class CJClient:
     ) -> Product:
         """`product/query` by exactly one of pid, product SKU or variant SKU, with per-variant inventory.
 
-        Raises CJNotFoundError for an unknown or removed product.
+        Raises ValueError unless exactly one key is given, CJNotFoundError for an unknown or removed product.
         """
-        keys = {"pid": pid, "productSku": product_sku, "variantSku": variant_sku}
-        given = {key: value for key, value in keys.items() if value}
-        if len(given) != 1:
-            raise ValueError("get_product takes exactly one of pid, product_sku, variant_sku")
-        params: dict[str, Any] = dict(given)
-        if with_inventory:
-            params["features"] = ["enable_inventory"]
+        params = request_bodies.product_query_params(
+            pid=pid, product_sku=product_sku, variant_sku=variant_sku, with_inventory=with_inventory
+        )
         data = self._call("GET", "product/query", params=params)
-        return self._parse("product/query", parsing.parse_product, _object(data, "product/query"))
+        return self._parse("product/query", responses.parse_product, _object(data, "product/query"))
 
     def list_variants(self, *, pid: str) -> tuple[Variant, ...]:
         """`product/variant/query`: the variants of a product (no inventory)."""
         data = self._call("GET", "product/variant/query", params={"pid": pid})
-        return self._parse("product/variant/query", parsing.parse_variants, data or [])
+        return self._parse("product/variant/query", responses.parse_variants, data or [])
 
     def get_variant(self, *, vid: str) -> Variant:
         """`product/variant/queryByVid` with inventory. Raises CJNotFoundError for an unknown vid."""
-        data = self._call("GET", "product/variant/queryByVid", params={"vid": vid, "features": ["enable_inventory"]})
-        return self._parse("product/variant/queryByVid", parsing.parse_variant, _object(data, "queryByVid"))
+        data = self._call("GET", "product/variant/queryByVid", params=request_bodies.variant_params(vid=vid))
+        return self._parse("product/variant/queryByVid", responses.parse_variant, _object(data, "queryByVid"))
 
     def get_stock_by_vid(self, *, vid: str) -> tuple[WarehouseStock, ...]:
         """`product/stock/queryByVid`: stock of one variant per warehouse."""
         data = self._call("GET", "product/stock/queryByVid", params={"vid": vid})
-        return self._parse("product/stock/queryByVid", lambda rows: parsing.parse_stock_rows(rows, vid=vid), data)
+        return self._parse("product/stock/queryByVid", lambda rows: responses.parse_stock_rows(rows, vid=vid), data)
 
     def get_stock_by_pid(self, *, pid: str) -> dict[str, tuple[WarehouseStock, ...]]:
         """`product/stock/getInventoryByPid`: stock per warehouse of every variant, keyed by vid."""
         data = self._call("GET", "product/stock/getInventoryByPid", params={"pid": pid})
-        return self._parse("product/stock/getInventoryByPid", parsing.parse_stock_by_pid, data)
+        return self._parse("product/stock/getInventoryByPid", responses.parse_stock_by_pid, data)
 
     def list_categories(self) -> tuple[Category, ...]:
         """`product/getCategory`: the third-level categories with their parents' names."""
         data = self._call("GET", "product/getCategory")
-        return self._parse("product/getCategory", parsing.parse_categories, data)
+        return self._parse("product/getCategory", responses.parse_categories, data)
 
-    # --- logistics ------------------------------------------------------------------------------
+    # --- logistic -------------------------------------------------------------------------------
     def calculate_freight(
         self, *, from_country_code: str, to_country_code: str, zip: str = "", lines: Sequence[OrderLine]
     ) -> tuple[FreightOption, ...]:
         """`logistic/freightCalculate`: shipping options for the lines (a read; retried when transient)."""
-        body = {
-            "startCountryCode": from_country_code,
-            "endCountryCode": to_country_code,
-            "zip": zip,
-            "products": [{"vid": line.vid, "quantity": line.quantity} for line in lines],
-        }
+        body = request_bodies.freight_calculate_body(
+            from_country_code=from_country_code, to_country_code=to_country_code, zip=zip, lines=lines
+        )
         data = self._call("POST", "logistic/freightCalculate", body=body)
-        return self._parse("logistic/freightCalculate", parsing.parse_freight_options, data)
+        return self._parse("logistic/freightCalculate", responses.parse_freight_options, data)
 
     def track(self, *, track_numbers: Sequence[str]) -> tuple[TrackInfo, ...]:
         """`logistic/trackInfo` for one or more tracking numbers."""
-        data = self._call("GET", "logistic/trackInfo", params={"trackNumber": list(track_numbers)})
-        return self._parse("logistic/trackInfo", parsing.parse_track_infos, data)
+        data = self._call("GET", "logistic/trackInfo", params=request_bodies.track_params(track_numbers=track_numbers))
+        return self._parse("logistic/trackInfo", responses.parse_track_infos, data)
 
-    # --- orders ---------------------------------------------------------------------------------
+    # --- shopping -------------------------------------------------------------------------------
     def create_order(self, *, order: OrderRequest) -> CreatedOrder:
         """`shopping/order/createOrderV2` with our number as `orderNumber`. Sent once, never retried here.
 
@@ -259,266 +128,52 @@ class CJClient:
         CJNotFoundError for an unknown vid) or CJTransientError (timeout: the order may exist;
         look it up with get_order before creating again).
         """
-        body = parsing.order_request_body(order, default_pay_type=self.config.pay_type)
+        body = request_bodies.order_create_body(order, default_pay_type=self.config.pay_type)
         data = self._call("POST", "shopping/order/createOrderV2", body=body, idempotent=False)
         return self._parse(
             "shopping/order/createOrderV2",
-            lambda value: parsing.parse_created_order(value, order_number=order.order_number),
+            lambda value: responses.parse_created_order(value, order_number=order.order_number),
             _object(data, "createOrderV2"),
         )
 
     def get_order(self, *, order_id: str) -> OrderDetail:
         """`shopping/order/getOrderDetail` by our order number or CJ's id. Raises CJNotFoundError when absent."""
-        data = self._call("GET", "shopping/order/getOrderDetail", params={"orderId": order_id})
-        return self._parse("shopping/order/getOrderDetail", parsing.parse_order_detail, _object(data, "getOrderDetail"))
+        params = request_bodies.order_id_params(order_id=order_id)
+        data = self._call("GET", "shopping/order/getOrderDetail", params=params)
+        return self._parse(
+            "shopping/order/getOrderDetail", responses.parse_order_detail, _object(data, "getOrderDetail")
+        )
 
     def list_orders(
         self, *, page: int = 1, size: int = 50, status: str | None = None, order_ids: Sequence[str] = ()
     ) -> tuple[OrderDetail, ...]:
         """`shopping/order/list`: one page of orders, optionally by status or CJ ids."""
-        params: dict[str, Any] = {"pageNum": page, "pageSize": size}
-        if status:
-            params["status"] = status
-        if order_ids:
-            params["orderIds"] = list(order_ids)
+        params = request_bodies.order_list_params(page=page, size=size, status=status, order_ids=order_ids)
         data = self._call("GET", "shopping/order/list", params=params)
-        return self._parse("shopping/order/list", parsing.parse_order_list, data)
+        return self._parse("shopping/order/list", responses.parse_order_list, data)
 
     def confirm_order(self, *, cj_order_id: str) -> None:
         """`shopping/order/confirmOrder` (PATCH): CREATED -> UNPAID. Not retried by the client."""
-        self._call("PATCH", "shopping/order/confirmOrder", body={"orderId": cj_order_id}, idempotent=False)
+        body = request_bodies.order_id_params(order_id=cj_order_id)
+        self._call("PATCH", "shopping/order/confirmOrder", body=body, idempotent=False)
 
     def pay_balance(self, *, cj_order_id: str) -> None:
         """`shopping/pay/payBalance`: pay from the CJ balance (UNPAID -> UNSHIPPED); 1604000 when short."""
-        self._call("POST", "shopping/pay/payBalance", body={"orderId": cj_order_id}, idempotent=False)
+        body = request_bodies.order_id_params(order_id=cj_order_id)
+        self._call("POST", "shopping/pay/payBalance", body=body, idempotent=False)
 
-    # --- webhooks -------------------------------------------------------------------------------
+    # --- webhook --------------------------------------------------------------------------------
     def set_webhook(self, *, callback_url: str, enable: bool = True) -> None:
         """`webhook/set`: (un)register `callback_url` for product, stock, order and logistics messages."""
-        family = {"type": "ENABLE" if enable else "CANCEL", "callbackUrls": [callback_url]}
-        body = {"product": family, "stock": family, "order": family, "logistics": family}
+        body = request_bodies.webhook_set_body(callback_url=callback_url, enable=enable)
         self._call("POST", "webhook/set", body=body)
-
-    # --- auth -----------------------------------------------------------------------------------
-    def authenticate(self) -> TokenPair:
-        """Make sure a usable token pair is stored (login or refresh when needed) and return it."""
-        pair = self.tokens.load()
-        if pair and _usable(pair):
-            return pair
-        return self._renew(rejected=pair.access_token if pair else None)
-
-    def _renew(self, *, rejected: str | None) -> TokenPair:
-        """Refresh (or, without a usable refresh token, log in) under the cross-process lock."""
-        try:
-            with self.tokens.lock():
-                pair = self.tokens.load()
-                if pair and pair.access_token != rejected and _usable(pair):
-                    return pair  # another process renewed it while we waited
-                if pair and pair.refresh_token_expires_at > _now() + timedelta(minutes=1):
-                    try:
-                        renewed = self._refresh(pair)
-                    except CJAuthError as error:
-                        if error.code != _INVALID_REFRESH_CODE:
-                            raise
-                        logger.warning("cj.auth.refresh_rejected", extra={"code": error.code})
-                    else:
-                        self.tokens.save(renewed)
-                        return renewed
-                renewed = self._login()
-                self.tokens.save(renewed)
-                return renewed
-        except redis.exceptions.LockError as error:
-            raise CJTransientError("could not take the CJ token lock", endpoint="authentication") from error
-
-    def _refresh(self, pair: TokenPair) -> TokenPair:
-        endpoint = "authentication/refreshAccessToken"
-        if not self.tokens.claim_refresh():
-            raise CJRateLimitedError("refreshAccessToken used 5 times this minute", endpoint=endpoint, retry_after=60)
-        data = self._send("POST", endpoint, body={"refreshToken": pair.refresh_token}, auth=False, attempt=1)
-        renewed = self._parse(endpoint, lambda value: parsing.parse_token_pair(value, open_id=pair.open_id), data)
-        logger.info("cj.auth.refreshed", extra={"expires_at": renewed.access_token_expires_at.isoformat()})
-        return renewed
-
-    def _login(self) -> TokenPair:
-        endpoint = "authentication/getAccessToken"
-        if not self.config.api_key:
-            raise CJAuthError("CJ_API_KEY is not set", endpoint=endpoint)
-        wait = self.tokens.claim_login()
-        if wait:
-            raise CJRateLimitedError(
-                f"getAccessToken is allowed once per 5 minutes; retry in {wait} s", endpoint=endpoint, retry_after=wait
-            )
-        try:
-            data = self._send("POST", endpoint, body={"apiKey": self.config.api_key}, auth=False, attempt=1)
-        except CJTransientError as error:
-            if not isinstance(error, CJRateLimitedError):
-                self.tokens.release_login()  # CJ never saw (or never answered) this login
-            raise
-        pair = self._parse(endpoint, parsing.parse_token_pair, data)
-        logger.info("cj.auth.logged_in", extra={"expires_at": pair.access_token_expires_at.isoformat()})
-        return pair
-
-    def _access_token(self) -> str:
-        return self.authenticate().access_token
-
-    # --- transport ------------------------------------------------------------------------------
-    def _call(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        """Send an authenticated call; retry transient failures of idempotent calls; renew a rejected token once."""
-        self.budget.check(endpoint)
-        max_attempts = max(1, self.config.retry_attempts) if idempotent else 1
-        transient_failures = 0
-        token_renewed = False
-        # Bounded: max_attempts tries plus one repeat after renewing a rejected token.
-        for attempt in range(1, max_attempts + 2):
-            token = self._access_token()
-            try:
-                return self._send(method, endpoint, params=params, body=body, token=token, attempt=attempt)
-            except CJAuthError as error:
-                if token_renewed or error.code not in _TOKEN_REJECTED_CODES:
-                    raise
-                token_renewed = True
-                self._renew(rejected=token)
-            except CJTransientError:
-                transient_failures += 1
-                if transient_failures >= max_attempts:
-                    raise
-                time.sleep(self.config.retry_backoff * 2 ** (transient_failures - 1))
-        raise CJTransientError("retries exhausted", endpoint=endpoint)  # pragma: no cover - loop always returns
-
-    def _send(
-        self,
-        method: str,
-        endpoint: str,
-        *,
-        params: dict[str, Any] | None = None,
-        body: dict[str, Any] | None = None,
-        token: str | None = None,
-        auth: bool = True,
-        attempt: int,
-    ) -> Any:
-        """One HTTP call through the shared limiter; returns the envelope's `data` or raises a CJError."""
-        headers = {"CJ-Access-Token": token} if auth and token else {}
-        waited = self.limiter.acquire(endpoint=endpoint)
-        self.budget.record(endpoint)
-        started = time.perf_counter()
-        fields: dict[str, Any] = {
-            "endpoint": endpoint,
-            "method": method,
-            "attempt": attempt,
-            "limiter_wait_ms": round(waited * 1000, 1),
-        }
-        try:
-            response = self.session.request(
-                method,
-                urljoin(self.base_url, endpoint),
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=(self.config.connect_timeout, self.config.read_timeout),
-            )
-        except requests.Timeout as error:
-            raise self._failed(fields, started, CJTransientError("timed out", endpoint=endpoint)) from error
-        except requests.RequestException as error:
-            failure = CJTransientError(f"connection failed: {type(error).__name__}", endpoint=endpoint)
-            raise self._failed(fields, started, failure) from error
-        fields["http_status"] = response.status_code
-        try:
-            envelope = response.json()
-        except ValueError:
-            envelope = None
-        if not isinstance(envelope, dict):
-            error = classify(
-                code=None,
-                message=f"HTTP {response.status_code}, not a JSON envelope",
-                endpoint=endpoint,
-                request_id=None,
-                http_status=response.status_code if response.status_code != 200 else 502,
-            )
-            raise self._failed(fields, started, error, response=response)
-        code = envelope.get("code")
-        request_id = envelope.get("requestId")
-        fields.update({"cj_code": code, "request_id": request_id})
-        if response.status_code == 200 and _is_success(envelope):
-            fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
-            logger.info("cj.call", extra={**fields, "outcome": "ok"})
-            CJ_CALLS.labels(endpoint=endpoint, outcome="ok").inc()
-            return envelope.get("data")
-        error = classify(
-            code=code if isinstance(code, int) else None,
-            message=str(envelope.get("message") or ""),
-            endpoint=endpoint,
-            request_id=request_id,
-            http_status=response.status_code,
-        )
-        raise self._failed(fields, started, error, response=response)
-
-    def _failed(
-        self, fields: dict[str, Any], started: float, error: CJError, *, response: requests.Response | None = None
-    ) -> CJError:
-        """Log the failed call, back the limiter off when throttled, and return the error to raise."""
-        fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        outcome = type(error).__name__
-        if isinstance(error, CJRateLimitedError):
-            retry_after = _retry_after(response)
-            error.retry_after = retry_after or self.config.throttle_backoff
-            self.limiter.back_off(error.retry_after)
-        level = logging.ERROR if isinstance(error, CJPermanentError | CJAuthError) else logging.WARNING
-        logger.log(level, "cj.call", extra={**fields, "outcome": outcome, "error": error.message})
-        CJ_CALLS.labels(endpoint=fields["endpoint"], outcome=outcome).inc()
-        return error
-
-    def _parse(self, endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
-        try:
-            return parse(data)
-        except (parsing.ParseError, AttributeError, TypeError, KeyError) as error:
-            raise CJPermanentError(f"unexpected answer: {error}", endpoint=endpoint) from error
-
-
-def _is_success(envelope: dict[str, Any]) -> bool:
-    """CJ's two envelopes: {code: 200, result: true} and {success: true, code: 0}; no code means success."""
-    if envelope.get("result") is False or envelope.get("success") is False:
-        return False
-    if "code" not in envelope:
-        return True
-    return envelope.get("code") in (200, 0, "200", "0")
 
 
 def _object(data: Any, endpoint: str) -> dict[str, Any]:
+    """`data` when it is a JSON object; CJPermanentError otherwise (an endpoint that answers one record)."""
     if not isinstance(data, dict):
         raise CJPermanentError("unexpected answer: data is not an object", endpoint=endpoint)
     return data
-
-
-def _retry_after(response: requests.Response | None) -> float | None:
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
-
-
-def _epoch_ms(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _usable(pair: TokenPair) -> bool:
-    return pair.access_token_expires_at - TOKEN_RENEW_MARGIN > _now()
 
 
 _client_lock = threading.Lock()

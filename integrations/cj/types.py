@@ -1,6 +1,7 @@
 """Typed results of the CJ client: frozen dataclasses with our names, Decimal money, string ids.
 
-CJ's camelCase is mapped to these in exactly one place (integrations/cj/parsing.py).
+CJ's camelCase is mapped to these in exactly one place per direction: answers in
+`integrations/cj/responses.py`, requests in `integrations/cj/request_bodies.py`.
 """
 
 from dataclasses import dataclass, field

@@ -1,11 +1,17 @@
-"""`cj_product` against the simulator: the summary, and one-line errors with a non-zero exit."""
+"""`cj_product` against the simulator: the summary, and one-line errors with a non-zero exit;
+`cj_simulator` without the simulator's source (an installed wheel leaves it out)."""
 
+import os
 import socket
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+
+from tests.cj_fixtures import BASE_DIR
 
 
 def test_cj_product_prints_the_product(cj_simulator):
@@ -74,3 +80,23 @@ def test_cj_product_leaves_the_integration_log_level_alone(cj_simulator):
     call_command("cj_product", "2408300610371613200", stdout=StringIO())
 
     assert logging.getLogger("integration.cj").level == level
+
+
+def test_cj_simulator_without_the_simulator_says_so():
+    # A separate interpreter where the simulator's modules cannot be imported, as in a built wheel
+    # (None in sys.modules makes `import` fail); the test process keeps its own modules untouched.
+    script = (
+        "import sys; sys.modules['integrations.cj.simulator.server'] = None; "
+        "from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'cj_simulator', '--port', '0'])"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings"}
+
+    finished = subprocess.run(
+        [sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert finished.returncode == 1
+    assert finished.stderr.splitlines()[-1] == (
+        "CommandError: the CJ simulator is not installed: run it from the repository checkout"
+    )

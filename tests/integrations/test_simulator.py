@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from integrations.cj.client import get_client
+from integrations.cj.simulator.api.routes import ROUTES
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "cj"
 
@@ -190,3 +191,10 @@ def test_order_lifecycle_by_time(cj_simulator):
 
     assert created["data"]["orderStatus"] == "UNSHIPPED"
     assert cj_simulator.orders()[0]["history"] == ["CREATED", "UNSHIPPED", "SHIPPED", "DELIVERED"]
+
+
+def test_every_route_is_served_by_the_module_of_its_cj_section():
+    sections = {endpoint: handler.__module__ for endpoint, (_method, handler, _token, _points) in ROUTES.items()}
+
+    assert len(sections) == 22
+    assert sections == {endpoint: "integrations.cj.simulator.api." + endpoint.split("/")[0] for endpoint in sections}

@@ -7,8 +7,9 @@ import random
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from integrations.cj.simulator import api
 from integrations.cj.simulator import catalog as cat
+from integrations.cj.simulator.api.routes import ROUTES
+from integrations.cj.simulator.api.shopping import LIFECYCLE, ORDER_STATUSES, order_json, set_order_status
 from integrations.cj.simulator.state import FaultRule, SimConfig, Simulator
 
 
@@ -111,20 +112,19 @@ def advance_order(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     order = sim.find_order(str(body.get("order_id", "")))
     if order is None:
         raise ControlError(f"unknown order {body.get('order_id')!r}", 404)
-    target = body.get("status") or api.LIFECYCLE.get(order.status)
-    if target not in api.ORDER_STATUSES:
+    target = body.get("status") or LIFECYCLE.get(order.status)
+    if target not in ORDER_STATUSES:
         raise ControlError(f"order {order.order_number} is {order.status}: no next status")
     if target == "UNSHIPPED" and order.paid_at is None:
         order.paid_at = sim.now()
-    api.set_order_status(sim, order, target)
-    return api.order_json(sim, order)
+    set_order_status(sim, order, target)
+    return order_json(sim, order)
 
 
 def list_orders(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "orders": [
-            {**api.order_json(sim, order), "history": order.history, "request": order.body}
-            for order in sim.orders.values()
+            {**order_json(sim, order), "history": order.history, "request": order.body} for order in sim.orders.values()
         ]
     }
 
@@ -158,7 +158,7 @@ def add_fault(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     if kind not in FaultRule.KINDS:
         raise ControlError(f"kind must be one of {', '.join(FaultRule.KINDS)}")
     endpoint = str(body.get("endpoint", ""))
-    if endpoint and endpoint not in api.ROUTES:
+    if endpoint and endpoint not in ROUTES:
         raise ControlError(f"unknown endpoint {endpoint!r}")
     try:
         rule = FaultRule(

@@ -14,7 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from integrations.cj.simulator import api, control
+from integrations.cj.simulator import control
+from integrations.cj.simulator.api.routes import ROUTES
+from integrations.cj.simulator.api.shopping import LIFECYCLE, set_order_status
+from integrations.cj.simulator.api.wire import AltEnvelope, SimRequest, decode_body
 from integrations.cj.simulator.state import SimConfig, SimError, Simulator
 from integrations.cj.simulator.webhooks import Pusher
 
@@ -41,7 +44,7 @@ def handle_api(
     arrived: float = 0.0,
 ) -> tuple[int, Any, float]:
     """Answer one CJ call: (HTTP status, JSON body or text, seconds to delay the answer)."""
-    route = api.ROUTES.get(endpoint)
+    route = ROUTES.get(endpoint)
     if route is None:
         return 404, error_envelope(SimError(1600101, "Interface not found")), 0.0
     expected_method, handler, needs_token, points = route
@@ -68,8 +71,8 @@ def handle_api(
     try:
         if method != expected_method:
             raise SimError(16900202, f"Request method '{method}' not supported")
-        body = api.decode_body(raw_body) if method != "GET" else None
-        request = api.SimRequest(method=method, endpoint=endpoint, query=query, body=body, token=token)
+        body = decode_body(raw_body) if method != "GET" else None
+        request = SimRequest(method=method, endpoint=endpoint, query=query, body=body, token=token)
         with sim.lock:
             if needs_token:
                 sim.check_access_token(token)
@@ -79,7 +82,7 @@ def handle_api(
             data = handler(sim, request)
     except SimError as error:
         return error.http_status, error_envelope(error), delay_answer
-    if isinstance(data, api.AltEnvelope):
+    if isinstance(data, AltEnvelope):
         payload = {"success": True, "code": 0, "message": "success", "data": data.data, "requestId": str(uuid.uuid4())}
         return 200, payload, delay_answer
     return 200, envelope(data), delay_answer
@@ -108,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        # Headers and body go out in separate writes: without this, Nagle + delayed ACK add ~40 ms.
+        # Headers and body go out in separate writes: without this, Nagle + delayed ACK hold back each answer.
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _handle(self) -> None:
@@ -181,7 +184,7 @@ class SimulatorServer(ThreadingHTTPServer):
                     changed = order.status_changed_at
                     due = changed is not None and (now - changed).total_seconds() >= seconds
                     if order.status in ("UNSHIPPED", "SHIPPED") and due:
-                        api.set_order_status(self.sim, order, api.LIFECYCLE[order.status])
+                        set_order_status(self.sim, order, LIFECYCLE[order.status])
 
 
 def serve(*, host: str, port: int, config: SimConfig) -> SimulatorServer:

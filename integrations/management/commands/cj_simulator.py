@@ -5,10 +5,7 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
-
-from integrations.cj.simulator.server import serve
-from integrations.cj.simulator.state import SimConfig
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -32,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--login-interval", type=float, default=300.0, help="getAccessToken spacing (CJ: 300)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Imported here: the simulator ships with the repository checkout, not with the built package.
+        try:
+            from integrations.cj.simulator.server import serve
+            from integrations.cj.simulator.state import SimConfig
+        except ModuleNotFoundError as error:
+            raise CommandError("the CJ simulator is not installed: run it from the repository checkout") from error
         config = SimConfig(
             products=options["products"],
             seed=options["seed"],

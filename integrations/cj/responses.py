@@ -1,17 +1,16 @@
-"""The one place where CJ's JSON (camelCase, strings for numbers, ranges) becomes our types.
+"""CJ's answers (the envelope's `data`, camelCase) parsed into the frozen dataclasses of `types`.
 
-Every function takes the decoded `data` of a CJ answer and returns frozen dataclasses from
-`integrations.cj.types`. Parsing is defensive: prices and weights may be numbers, strings or
-ranges ("2.35-2.60", "2.09 -- 7.46"); ids are kept as strings; missing optional fields become None.
+The one place where CJ's response field names are mapped. Every `parse_*` function takes the
+decoded `data` of one endpoint and returns dataclasses from `integrations.cj.types`; it raises
+ParseError when a required field is missing or malformed. Parsing is defensive: prices and weights
+may be numbers, strings or ranges ("2.35-2.60", "2.09 -- 7.46"); ids are kept as strings; missing
+optional fields become None.
 """
 
-import json
-import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from integrations.cj.coercion import optional_str, to_datetime, to_decimal, to_int, to_list, to_range, to_str
 from integrations.cj.types import (
     Category,
     CreatedOrder,
@@ -28,103 +27,25 @@ from integrations.cj.types import (
     WarehouseStock,
 )
 
-_RANGE_SEPARATOR = re.compile(r"\s*(?:--|~|-(?=\s*\d))\s*")
-
 
 class ParseError(ValueError):
     """CJ sent a payload we cannot map (a required field is missing or malformed)."""
 
 
-# --- scalars ------------------------------------------------------------------------------------
-def to_decimal(value: Any) -> Decimal | None:
-    """A money or weight value as Decimal; None for null, "" or something unparseable."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, float):
-        value = repr(value)
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def to_range(value: Any) -> DecimalRange | None:
-    """A price or weight that may be a number, a string or a range string, as a DecimalRange."""
-    if value is None:
-        return None
-    text = str(value if not isinstance(value, float) else repr(value)).strip()
-    if not text:
-        return None
-    parts = [part for part in _RANGE_SEPARATOR.split(text) if part]
-    numbers = [to_decimal(part) for part in parts]
-    if not numbers or any(number is None for number in numbers):
-        return None
-    return DecimalRange(low=min(numbers), high=max(numbers))  # type: ignore[type-var]
-
-
-def to_int(value: Any, default: int = 0) -> int:
-    """An integer CJ may send as a number or a string; `default` when missing."""
-    number = to_decimal(value)
-    return int(number) if number is not None else default
-
-
-def to_str(value: Any) -> str:
-    """An id or text as a string ("" for null); ints stay exact (big ids)."""
-    if value is None:
-        return ""
-    return str(value)
-
-
-def optional_str(value: Any) -> str | None:
-    text = to_str(value).strip()
-    return text or None
-
-
-def to_datetime(value: Any) -> datetime | None:
-    """Epoch milliseconds, ISO-8601 (with offset) or "yyyy-MM-dd HH:mm:ss" (UTC) as an aware datetime."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    text = str(value).strip()
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _json_list(value: Any) -> list[Any]:
-    """CJ sends some lists as JSON strings ("[\"a\",\"b\"]"); accept both forms."""
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str) and value.strip().startswith("["):
-        try:
-            decoded = json.loads(value)
-        except ValueError:
-            return []
-        return decoded if isinstance(decoded, list) else []
-    return []
-
-
-def _require(data: Mapping[str, Any], key: str) -> Any:
+def require(data: Mapping[str, Any], key: str) -> Any:
+    """`data[key]`; ParseError when it is missing, null or ""."""
     value = data.get(key)
     if value in (None, ""):
         raise ParseError(f"missing field {key!r}")
     return value
 
 
-def _split_key(value: Any) -> tuple[str, ...]:
+def split_key(value: Any) -> tuple[str, ...]:
+    """CJ's option keys ("Black-M" or a JSON list) as a tuple of names."""
     text = to_str(value).strip()
     if not text:
         return ()
-    listed = _json_list(text)
+    listed = to_list(text)
     if listed:
         return tuple(str(item) for item in listed)
     return tuple(part for part in text.split("-") if part)
@@ -133,14 +54,14 @@ def _split_key(value: Any) -> tuple[str, ...]:
 # --- auth ---------------------------------------------------------------------------------------
 def parse_token_pair(data: Mapping[str, Any], *, open_id: str | None = None) -> TokenPair:
     """getAccessToken / refreshAccessToken `data` (refresh carries no openId: pass the known one)."""
-    access_expires = to_datetime(_require(data, "accessTokenExpiryDate"))
-    refresh_expires = to_datetime(_require(data, "refreshTokenExpiryDate"))
+    access_expires = to_datetime(require(data, "accessTokenExpiryDate"))
+    refresh_expires = to_datetime(require(data, "refreshTokenExpiryDate"))
     if access_expires is None or refresh_expires is None:
         raise ParseError("token expiry dates are not dates")
     return TokenPair(
-        access_token=to_str(_require(data, "accessToken")),
+        access_token=to_str(require(data, "accessToken")),
         access_token_expires_at=access_expires,
-        refresh_token=to_str(_require(data, "refreshToken")),
+        refresh_token=to_str(require(data, "refreshToken")),
         refresh_token_expires_at=refresh_expires,
         open_id=optional_str(data.get("openId")) or open_id,
     )
@@ -163,12 +84,13 @@ def parse_product_page(data: Mapping[str, Any]) -> ProductPage:
 
 
 def parse_product_summary(item: Mapping[str, Any]) -> ProductSummary:
+    """One item of `product/listV2` (sellPrice, else nowPrice, as the price range)."""
     price = to_range(item.get("sellPrice")) or to_range(item.get("nowPrice"))
     if price is None:
         raise ParseError(f"product {item.get('id')!r} has no sellPrice")
     inventory = item.get("warehouseInventoryNum")
     return ProductSummary(
-        pid=to_str(_require(item, "id")),
+        pid=to_str(require(item, "id")),
         name=to_str(item.get("nameEn")),
         sku=to_str(item.get("sku")),
         image=to_str(item.get("bigImage")),
@@ -194,16 +116,17 @@ def parse_inventories(rows: Iterable[Mapping[str, Any]] | None) -> tuple[Invento
 
 
 def parse_variant(item: Mapping[str, Any]) -> Variant:
+    """One variant (`product/variant/queryByVid`, or an item of `product/query` and `variant/query`)."""
     price = to_range(item.get("variantSellPrice"))
     if price is None:
         raise ParseError(f"variant {item.get('vid')!r} has no variantSellPrice")
     weight = to_range(item.get("variantWeight"))
     return Variant(
-        vid=to_str(_require(item, "vid")),
+        vid=to_str(require(item, "vid")),
         pid=to_str(item.get("pid")),
         sku=to_str(item.get("variantSku")),
         name=to_str(item.get("variantNameEn") or item.get("variantName")),
-        option_values=_split_key(item.get("variantKey")),
+        option_values=split_key(item.get("variantKey")),
         image=to_str(item.get("variantImage")),
         sell_price=price.low,
         weight_grams=weight.high if weight else None,
@@ -212,13 +135,14 @@ def parse_variant(item: Mapping[str, Any]) -> Variant:
 
 
 def parse_variants(data: Iterable[Mapping[str, Any]] | None) -> tuple[Variant, ...]:
+    """`product/variant/query`: the variants of a product."""
     return tuple(parse_variant(item) for item in data or ())
 
 
 def _images(data: Mapping[str, Any]) -> tuple[str, ...]:
     images: list[str] = []
     for source in (data.get("productImageSet"), data.get("productImage"), data.get("bigImage")):
-        listed = _json_list(source)
+        listed = to_list(source)
         candidates = listed if listed else ([source] if isinstance(source, str) and source.strip() else [])
         for image in candidates:
             if image and image not in images:
@@ -237,10 +161,10 @@ def parse_product(data: Mapping[str, Any]) -> Product:
         raise ParseError(f"product {data.get('pid')!r} has no sellPrice")
     name = to_str(data.get("productNameEn"))
     if not name:
-        names = _json_list(data.get("productName"))
+        names = to_list(data.get("productName"))
         name = str(names[0]) if names else to_str(data.get("productName"))
     return Product(
-        pid=to_str(_require(data, "pid")),
+        pid=to_str(require(data, "pid")),
         name=name,
         sku=to_str(data.get("productSku")),
         images=_images(data),
@@ -250,7 +174,7 @@ def parse_product(data: Mapping[str, Any]) -> Product:
         sell_price=price,
         weight_grams=to_range(data.get("productWeight")),
         is_on_sale=to_str(data.get("status", "3")) == "3",
-        option_names=_split_key(data.get("productKeyEn")),
+        option_names=split_key(data.get("productKeyEn")),
         variants=variants,
     )
 
@@ -265,7 +189,7 @@ def parse_categories(data: Iterable[Mapping[str, Any]] | None) -> tuple[Category
             for third in second.get("categorySecondList") or ():
                 categories.append(
                     Category(
-                        id=to_str(_require(third, "categoryId")),
+                        id=to_str(require(third, "categoryId")),
                         name=to_str(third.get("categoryName")),
                         parent_names=(first_name, second_name),
                     )
@@ -296,7 +220,7 @@ def parse_stock_by_pid(data: Mapping[str, Any] | None) -> dict[str, tuple[Wareho
     areas = {to_str(row.get("countryCode")): to_str(row.get("areaEn")) for row in data.get("inventories") or ()}
     result: dict[str, tuple[WarehouseStock, ...]] = {}
     for entry in data.get("variantInventories") or ():
-        vid = to_str(_require(entry, "vid"))
+        vid = to_str(require(entry, "vid"))
         rows = []
         for row in entry.get("inventory") or ():
             stock = _warehouse_stock(vid, row)
@@ -316,27 +240,34 @@ def parse_stock_by_pid(data: Mapping[str, Any] | None) -> dict[str, tuple[Wareho
 
 # --- logistics ----------------------------------------------------------------------------------
 def parse_freight_options(data: Iterable[Mapping[str, Any]] | None) -> tuple[FreightOption, ...]:
+    """`logistic/freightCalculate`: one option per logistic service."""
     options = []
     for row in data or ():
         price = to_decimal(row.get("logisticPrice"))
         total = to_decimal(row.get("totalPostageFee"))
-        if price is None and total is None:
-            raise ParseError(f"freight option {row.get('logisticName')!r} has no price")
+        # When CJ sends only one of the two figures, it stands in for the other.
+        if price is None:
+            if total is None:
+                raise ParseError(f"freight option {row.get('logisticName')!r} has no price")
+            price = total
+        if total is None:
+            total = price
         options.append(
             FreightOption(
-                logistic_name=to_str(_require(row, "logisticName")),
+                logistic_name=to_str(require(row, "logisticName")),
                 delivery_days=to_str(row.get("logisticAging")),
-                price=price if price is not None else total,  # type: ignore[arg-type]
-                total_price=total if total is not None else price,  # type: ignore[arg-type]
+                price=price,
+                total_price=total,
             )
         )
     return tuple(options)
 
 
 def parse_track_infos(data: Iterable[Mapping[str, Any]] | None) -> tuple[TrackInfo, ...]:
+    """`logistic/trackInfo`: one row per tracking number CJ knows."""
     return tuple(
         TrackInfo(
-            tracking_number=to_str(_require(row, "trackingNumber")),
+            tracking_number=to_str(require(row, "trackingNumber")),
             status=to_str(row.get("trackingStatus")),
             delivery_days=optional_str(row.get("deliveryDay")),
             last_mile_carrier=optional_str(row.get("lastMileCarrier")),
@@ -348,6 +279,7 @@ def parse_track_infos(data: Iterable[Mapping[str, Any]] | None) -> tuple[TrackIn
 
 # --- orders -------------------------------------------------------------------------------------
 def parse_created_order(data: Mapping[str, Any], *, order_number: str) -> CreatedOrder:
+    """`shopping/order/createOrderV2` data (our `order_number` when CJ leaves it out)."""
     return CreatedOrder(
         cj_order_id=optional_str(data.get("orderId")),
         order_number=to_str(data.get("orderNumber")) or order_number,
@@ -365,7 +297,7 @@ def parse_order_detail(data: Mapping[str, Any]) -> OrderDetail:
     return OrderDetail(
         cj_order_id=to_str(data.get("orderId") or data.get("cjOrderId")),
         order_number=to_str(data.get("orderNum") or data.get("orderNumber") or data.get("platformOrderId")),
-        status=to_str(_require(data, "orderStatus")),
+        status=to_str(require(data, "orderStatus")),
         logistic_name=optional_str(data.get("logisticName")),
         track_number=optional_str(data.get("trackNumber")),
         tracking_url=optional_str(data.get("trackingUrl")),
@@ -378,37 +310,5 @@ def parse_order_detail(data: Mapping[str, Any]) -> OrderDetail:
 
 
 def parse_order_list(data: Mapping[str, Any] | None) -> tuple[OrderDetail, ...]:
+    """`shopping/order/list`: the rows of one page."""
     return tuple(parse_order_detail(row) for row in (data or {}).get("list") or ())
-
-
-# --- requests (our types -> CJ's names) ---------------------------------------------------------
-def order_request_body(order: Any, *, default_pay_type: int | None) -> dict[str, Any]:
-    """The createOrderV2 body for an `OrderRequest`."""
-    body: dict[str, Any] = {
-        "orderNumber": order.order_number,
-        "shippingZip": order.shipping_zip,
-        "shippingCountryCode": order.shipping_country_code,
-        "shippingCountry": order.shipping_country,
-        "shippingProvince": order.shipping_province,
-        "shippingCity": order.shipping_city,
-        "shippingPhone": order.shipping_phone,
-        "shippingCustomerName": order.shipping_customer_name,
-        "shippingAddress": order.shipping_address,
-        "shippingAddress2": order.shipping_address2,
-        "email": order.email,
-        "remark": order.remark,
-        "logisticName": order.logistic_name,
-        "fromCountryCode": order.from_country_code,
-        "platform": "Api",
-        "shopLogisticsType": 2,
-        "isSandbox": 1 if order.is_sandbox else 0,
-        "products": [
-            {"vid": line.vid, "quantity": line.quantity}
-            | ({"storeLineItemId": line.store_line_item_id} if line.store_line_item_id else {})
-            for line in order.lines
-        ],
-    }
-    pay_type = order.pay_type if order.pay_type is not None else default_pay_type
-    if pay_type is not None:
-        body["payType"] = pay_type
-    return body
