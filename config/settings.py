@@ -302,7 +302,7 @@ CJ_CONNECT_TIMEOUT = env.float("CJ_CONNECT_TIMEOUT", default=3.05)
 CJ_READ_TIMEOUT = env.float("CJ_READ_TIMEOUT", default=20.0)
 CJ_RETRY_ATTEMPTS = env.int("CJ_RETRY_ATTEMPTS", default=3)  # tries of an idempotent read
 CJ_RETRY_BACKOFF = env.float("CJ_RETRY_BACKOFF", default=0.5)  # seconds, doubled per retry
-CJ_THROTTLE_BACKOFF = env.float("CJ_THROTTLE_BACKOFF", default=1.0)  # pause of all callers after 1600200
+CJ_THROTTLE_BACKOFF = env.float("CJ_THROTTLE_BACKOFF", default=1.0)  # pause of all callers after CJ throttles a call
 CJ_LIMITER_MAX_WAIT = env.float("CJ_LIMITER_MAX_WAIT", default=120.0)
 CJ_PAY_TYPE = env.int("CJ_PAY_TYPE", default=3)  # createOrderV2 payType: 2 balance, 3 create only
 CJ_DAILY_CALL_LIMIT = env.int("CJ_DAILY_CALL_LIMIT", default=100_000)

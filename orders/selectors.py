@@ -27,10 +27,6 @@ def order_get_for_reader(*, number: str, access_token: str | None, is_staff: boo
     return None
 
 
-def order_get_by_idempotency_key(*, key: str) -> Order | None:
-    return Order.objects.filter(idempotency_key=key).first()
-
-
 def order_counts_by_status() -> dict[str, int]:
     """Orders per status, every status present (0 when none), for the admin dashboard."""
     counts = dict(Order.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))

@@ -1,7 +1,7 @@
 """The CRM admin, the staff's main UI: leads, customers, contact history, and the dashboard.
 
 `customer_inline_register` adds another app's inline to the customer page;
-`crm.dashboard.dashboard_panel_register` adds panels to the dashboard (the admin index).
+`config.dashboard.dashboard_panel_register` adds panels to the dashboard (the admin index).
 """
 
 from crm import dashboard  # noqa: F401  (registers the CRM's dashboard panels)
