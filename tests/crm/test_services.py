@@ -284,24 +284,29 @@ def test_contact_log_refuses_bad_input(kwargs, message):
     assert Contact.objects.count() == 0
 
 
-def test_customer_get_or_create_creates_then_fills_blanks_only():
+def test_customer_get_or_create_creates_then_links_the_existing_one_unchanged(json_log_file):
     created = services.customer_get_or_create(
         email=" Bob@Example.com", address={"line1": "1 Main St", "city": "Lyon", "country_code": "fr"}
     )
+    before = Customer.objects.values().get()
+
     again = services.customer_get_or_create(
         email="bob@example.com",
         name="Bob",
         phone="+33 4 72 00 00 00",
         address={"line1": "2 Other St", "city": "Paris", "country_code": "FR"},
+        has_marketing_consent=True,
     )
 
     assert again.pk == created.pk
+    assert Customer.objects.values().get() == before
     customer = Customer.objects.get()
-    assert (customer.email, customer.name, customer.phone, customer.source) == (
+    assert (customer.email, customer.name, customer.phone, customer.source, customer.has_marketing_consent) == (
         "bob@example.com",
-        "Bob",
-        "+33 4 72 00 00 00",
+        "",
+        "",
         "order",
+        False,
     )
     assert customer.shipping_address == {
         "line1": "1 Main St",
@@ -311,6 +316,7 @@ def test_customer_get_or_create_creates_then_fills_blanks_only():
         "zip": "",
         "country_code": "FR",
     }
+    assert [line["customer_id"] for line in _business(json_log_file(), "crm.customer.created")] == [customer.pk]
     assert selectors.customer_get_by_email(email="BOB@example.com ") == customer
     assert selectors.customer_get_by_email(email="nobody@example.com") is None
 
