@@ -83,3 +83,12 @@ def week_bounds(*, today: datetime.date | None = None) -> tuple[datetime.datetim
     monday = today - datetime.timedelta(days=today.weekday())
     start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time.min))
     return start, start + datetime.timedelta(days=7)
+
+
+def contact_list_pending_proposals(*, lead_id: int) -> list[Contact]:
+    """The lead's repeat submissions whose proposed changes staff have not applied yet, oldest first."""
+    return list(
+        Contact.objects.filter(lead_id=lead_id, proposal_applied_at__isnull=True)
+        .exclude(proposed_changes={})
+        .order_by("happened_at", "id")
+    )
