@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -22,10 +22,6 @@ from crm.admin.forms import LeadProposalApplyForm, lead_field_label, value_label
 from crm.models import Contact, Lead
 
 
-def _pending_proposals() -> QuerySet[Contact]:
-    return Contact.objects.filter(lead=OuterRef("pk"), proposal_applied_at__isnull=True).exclude(proposed_changes={})
-
-
 class PendingProposalListFilter(admin.SimpleListFilter):
     title = "proposed changes"
     parameter_name = "proposals"
@@ -35,7 +31,7 @@ class PendingProposalListFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
         if self.value() == "pending":
-            return queryset.filter(Exists(_pending_proposals()))
+            return selectors.lead_list_with_pending_proposals(leads=queryset)
         return queryset
 
 
