@@ -1,5 +1,6 @@
 """The CRM's panels on the admin dashboard (registry: `config.dashboard`): leads at a glance
-(with the leads whose proposed changes wait for review), leads by status, latest leads. Registered when `crm.admin` is imported."""
+(with the leads whose proposed changes wait for review), leads by status, latest leads.
+Registered when `crm.admin` is imported."""
 
 from collections.abc import Iterable
 from urllib.parse import urlencode
