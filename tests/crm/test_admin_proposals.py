@@ -118,3 +118,15 @@ def test_changelist_filters_leads_with_pending_proposals(sales):
     response = sales.get("/admin/crm/lead/", {"proposals": "pending"})
 
     assert [lead.pk for lead in response.context["cl"].result_list] == [waiting.pk]
+
+
+def test_proposed_values_are_shown_escaped(sales):
+    lead = LeadFactory(email="ada@example.com", company="")
+    contact = _repeat(lead, name=lead.name, company="<script>alert(1)</script>")
+
+    lead_page = sales.get(f"/admin/crm/lead/{lead.pk}/change/").content.decode()
+    apply_page = sales.get(_apply_url(contact)).content.decode()
+
+    for page in (lead_page, apply_page):
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
