@@ -1,5 +1,6 @@
-"""The CRM's panels on the admin dashboard (registry: `config.dashboard`): leads at a glance,
-leads by status, latest leads. Registered when `crm.admin` is imported."""
+"""The CRM's panels on the admin dashboard (registry: `config.dashboard`): leads at a glance
+(with the leads whose proposed changes wait for review), leads by status, latest leads.
+Registered when `crm.admin` is imported."""
 
 from collections.abc import Iterable
 from urllib.parse import urlencode
@@ -26,6 +27,7 @@ def crm_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
     new_this_week = selectors.lead_count_created_between(start=week_start, end=week_end)
     unassigned = selectors.lead_count_open_unassigned()
     mine = selectors.lead_count_open_owned_by(user_id=request.user.pk)
+    proposals = selectors.lead_list_with_pending_proposals().count()
     yield DashboardPanel(
         key="leads-glance",
         title="Leads at a glance",
@@ -40,6 +42,13 @@ def crm_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
                 badge="warning" if unassigned else "ok",
             ),
             DashboardItem("My open leads", mine, _lead_list_url(pipeline="open", owner__id__exact=request.user.pk)),
+            DashboardItem(
+                "Leads with proposed changes",
+                proposals,
+                _lead_list_url(proposals="pending"),
+                badge="warning" if proposals else "ok",
+                hint="repeat web submissions to review",
+            ),
         ),
     )
 

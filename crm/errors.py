@@ -25,3 +25,11 @@ class OwnerNotStaff(CrmError):
 
     code = "owner_not_staff"
     message = "Leads can only be assigned to active staff users."
+
+
+class ProposalNotApplicable(CrmError):
+    """The contact entry has no pending proposed changes to apply."""
+
+    status = 409
+    code = "proposal_not_applicable"
+    message = "This contact entry has no pending proposed changes."

@@ -206,6 +206,17 @@ class Contact(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="crm_contacts"
     )
     happened_at = models.DateTimeField()
+    # A repeat web submission is never applied by itself (whoever types an email is not thereby
+    # that person): what it asked to change waits here until staff apply it.
+    proposed_changes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A repeat submission's fields (lead field name → value), for staff to review and apply.",
+    )
+    proposal_applied_at = models.DateTimeField(null=True, blank=True)
+    proposal_applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -216,6 +227,13 @@ class Contact(models.Model):
                 condition=Q(lead__isnull=False) | Q(customer__isnull=False), name="crm_contact_has_subject"
             ),
             models.CheckConstraint(condition=~Q(summary=""), name="crm_contact_has_summary"),
+            models.CheckConstraint(
+                condition=Q(proposed_changes={}) | Q(lead__isnull=False), name="crm_contact_proposal_on_lead"
+            ),
+            models.CheckConstraint(
+                condition=Q(proposal_applied_at__isnull=True) | ~Q(proposed_changes={}),
+                name="crm_contact_applied_has_proposal",
+            ),
         ]
         indexes = [
             models.Index(fields=["lead", "-happened_at"], name="crm_contact_lead_idx"),
@@ -228,3 +246,7 @@ class Contact(models.Model):
         has_time = self.happened_at is not None
         when = f" {self.happened_at:%Y-%m-%d %H:%M}" if has_time else ""
         return f"{self.get_channel_display()} ({self.get_direction_display()}){when}"
+
+    @property
+    def has_pending_proposal(self) -> bool:
+        return bool(self.proposed_changes) and self.proposal_applied_at is None

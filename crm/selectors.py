@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from crm.models import Contact, Customer, Lead, LeadStatusChange
@@ -83,3 +83,19 @@ def week_bounds(*, today: datetime.date | None = None) -> tuple[datetime.datetim
     monday = today - datetime.timedelta(days=today.weekday())
     start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time.min))
     return start, start + datetime.timedelta(days=7)
+
+
+def contact_list_pending_proposals(*, lead_id: int) -> list[Contact]:
+    """The lead's repeat submissions whose proposed changes staff have not applied yet, oldest first."""
+    return list(
+        Contact.objects.filter(lead_id=lead_id, proposal_applied_at__isnull=True)
+        .exclude(proposed_changes={})
+        .order_by("happened_at", "id")
+    )
+
+
+def lead_list_with_pending_proposals(*, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
+    """The leads (of `leads`, default all) with a repeat submission whose proposed changes staff
+    have not applied yet."""
+    pending = Contact.objects.filter(lead=OuterRef("pk"), proposal_applied_at__isnull=True).exclude(proposed_changes={})
+    return (Lead.objects.all() if leads is None else leads).filter(Exists(pending))

@@ -33,7 +33,9 @@ class LeadCaptureSerializer(serializers.Serializer):
 
 
 class LeadCaptureResultSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["created", "merged"])
+    """The one answer to every accepted submission: it never tells whether the email was known."""
+
+    status = serializers.ChoiceField(choices=["received"])
 
 
 # --- Staff: leads -------------------------------------------------------------------------------
@@ -50,7 +52,18 @@ class ContactSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Contact
-        fields = ("id", "channel", "direction", "summary", "staff_user", "happened_at", "lead_id", "customer_id")
+        fields = (
+            "id",
+            "channel",
+            "direction",
+            "summary",
+            "staff_user",
+            "happened_at",
+            "lead_id",
+            "customer_id",
+            "proposed_changes",
+            "proposal_applied_at",
+        )
 
 
 class LeadStatusChangeSerializer(serializers.ModelSerializer):

@@ -1,5 +1,7 @@
 """CRM API: the storefront's public lead form, and staff reads of leads and customers.
 
+The lead form answers every accepted submission alike, so it never tells whether an email is known.
+
 Staff endpoints need a staff user (session or `Authorization: Token …`) holding the model's
 permission (`view_*` to read, `add_*` to create): the "Sales" group has them.
 """
@@ -35,6 +37,8 @@ security_logger = logging.getLogger("security")
 
 # A lead form is a few hundred bytes; anything much larger is not a person typing.
 LEAD_MAX_BODY_BYTES = 16 * 1024
+# The one answer to an accepted submission, new email or known.
+LEAD_RECEIVED = {"status": "received"}
 
 
 class CrmPagination(PageNumberPagination):
@@ -100,13 +104,15 @@ class CustomerFilter(django_filters.FilterSet):
     post=extend_schema(
         summary="Submit a lead (public storefront form)",
         description=(
-            "201 for a new lead, 200 when merged into the open lead with the same email. "
+            'Every accepted submission is answered 202 `{"status": "received"}`, whether its email is '
+            "new or known, so the answer never tells whether an email is known. A new email starts a "
+            "lead; a repeat of an open lead's email changes nothing and is recorded on that lead as "
+            "proposed changes for staff to review. "
             "Throttled per client address (`CRM_LEAD_THROTTLE_RATE`); body at most 16 KiB."
         ),
         request=LeadCaptureSerializer,
         responses={
-            201: LeadCaptureResultSerializer,
-            200: LeadCaptureResultSerializer,
+            202: LeadCaptureResultSerializer,
             400: OpenApiResponse(description="Validation error"),
             413: OpenApiResponse(description="Body too large"),
             429: OpenApiResponse(description="Throttled"),
@@ -148,12 +154,15 @@ class LeadListCaptureView(generics.ListAPIView):
         if data.pop("website", ""):
             # Bots fill the hidden field: answer as if stored, store nothing.
             security_logger.warning("crm.lead.honeypot", extra={"client": self.throttle_ident(request)})
-            return Response({"status": "created"}, status=status.HTTP_201_CREATED)
+            return self._received()
         data["has_marketing_consent"] = data.pop("marketing_consent")
-        _, created = services.lead_capture(source=Lead.Source.WEB_FORM, **data)
-        if created:
-            return Response({"status": "created"}, status=status.HTTP_201_CREATED)
-        return Response({"status": "merged"}, status=status.HTTP_200_OK)
+        # Whether the lead was created stays here: anyone may post any email.
+        services.lead_capture(source=Lead.Source.WEB_FORM, **data)
+        return self._received()
+
+    @staticmethod
+    def _received() -> Response:
+        return Response(dict(LEAD_RECEIVED), status=status.HTTP_202_ACCEPTED)
 
     def throttle_ident(self, request: Request) -> str:
         return LeadCaptureThrottle().get_ident(request)

@@ -96,6 +96,8 @@ def order_place(
             index = next(i for i, line in enumerate(lines) if line.variant_id == short)
             raise OutOfStock(details={"items": {str(index): ["Not enough stock for this quantity."]}})
 
+        # Links an existing customer without writing to it: whoever types an email is not thereby
+        # that person. The order keeps the buyer details it was given.
         customer = customer_get_or_create(
             email=email,
             name=name,

@@ -1,6 +1,6 @@
 """Forms of the CRM admin: lead and customer edit forms, the bulk-action forms, the contact form."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -160,3 +160,36 @@ class LeadStatusForm(forms.Form):
         if data.get("status") == Lead.Status.LOST and not (data.get("lost_reason") or "").strip():
             self.add_error("lost_reason", "Say why these leads were lost.")
         return data
+
+
+class LeadProposalApplyForm(forms.Form):
+    """Which of a repeat submission's proposed changes to apply; every change is offered checked."""
+
+    fields_to_apply = forms.MultipleChoiceField(
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Apply",
+        help_text="Unchecked changes are not applied, and not offered again.",
+    )
+
+    def __init__(self, *args: Any, changes: dict[str, tuple[object, object]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.MultipleChoiceField, self.fields["fields_to_apply"])
+        field.initial = list(changes)
+        field.choices = [
+            (name, f"{lead_field_label(name)}: {value_label(current)} → {value_label(proposed)}")
+            for name, (current, proposed) in changes.items()
+        ]
+
+
+def lead_field_label(name: str) -> str:
+    """The label staff know a lead field by (its verbose name)."""
+    return next(str(field.verbose_name) for field in Lead._meta.fields if field.name == name)
+
+
+def value_label(value: object) -> str:
+    """A lead field's value as staff read it in a proposal: yes/no for consent, a dash for empty."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value) if value not in (None, "") else "—"

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from config.admin_csv import csv_stream_response
 from crm import services
 from crm.admin.forms import ContactInlineForm, LeadAdminForm, LeadAssignForm, LeadStatusForm
+from crm.admin.proposals import LeadProposalsMixin, PendingProposalListFilter
 from crm.models import Contact, Lead, LeadStatusChange
 
 business_logger = logging.getLogger("business")
@@ -150,7 +151,7 @@ class LeadStatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(ContactHistoryMixin, admin.ModelAdmin):
+class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
     form = LeadAdminForm
     list_display = ("name", "email", "phone", "status_badge", "owner", "source", "created_at", "last_contacted_at")
     list_display_links = ("name", "email")
@@ -161,6 +162,7 @@ class LeadAdmin(ContactHistoryMixin, admin.ModelAdmin):
         "source",
         "created_at",
         "has_marketing_consent",
+        PendingProposalListFilter,
     )
     list_select_related = ("owner",)
     list_per_page = 50
@@ -169,7 +171,14 @@ class LeadAdmin(ContactHistoryMixin, admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     show_full_result_count = False
     actions = ("assign_to_me", "assign_to", "change_status", "export_csv")
-    readonly_fields = ("customer_link", "last_contacted_at", "converted_at", "marketing_consent_at", "created_at")
+    readonly_fields = (
+        "customer_link",
+        "last_contacted_at",
+        "converted_at",
+        "marketing_consent_at",
+        "created_at",
+        "pending_proposals",
+    )
     fieldsets = (
         (None, {"fields": ("name", "email", "phone", "company", "message")}),
         (
@@ -177,6 +186,7 @@ class LeadAdmin(ContactHistoryMixin, admin.ModelAdmin):
             {"fields": ("status", "lost_reason", "owner", "last_contacted_at", "customer_link", "converted_at")},
         ),
         ("Consent", {"fields": ("has_marketing_consent", "marketing_consent_at")}),
+        ("Proposed changes (repeat submissions of the web form)", {"fields": ("pending_proposals",)}),
         (
             "Origin",
             {

@@ -1,4 +1,5 @@
-"""CRM writes for customers: register (create or fill the empty fields), get or create for orders.
+"""CRM writes for customers: register by staff (create or fill the empty fields), get or create
+for orders (create, or link the existing one unchanged).
 
 A created customer is a `business` audit log line; logs carry ids, never emails, phones or addresses.
 """
@@ -25,20 +26,12 @@ def customer_register(
 ) -> tuple[Customer, bool]:
     """Create the customer with this (normalised) email, or fill the empty fields of the existing one.
 
-    Never overwrites what is already stored; consent can be given here, not withdrawn. Safe under
-    concurrency (the unique email decides). Returns `(customer, created)`; raises ValueError on
-    unknown address keys.
+    For staff (the staff API, lead conversion), never for anonymous input. Never overwrites what is
+    already stored; consent can be given here, not withdrawn. Safe under concurrency (the unique
+    email decides). Returns `(customer, created)`; raises ValueError on unknown address keys.
     """
-    address = address or {}
-    unknown = set(address) - set(Customer.ADDRESS_KEYS)
-    if unknown:
-        raise ValueError(f"unknown address keys: {sorted(unknown)}")
+    values = _customer_values(name=name, phone=phone, address=address)
     now = timezone.now()
-    values: dict[str, Any] = {"name": name.strip(), "phone": phone.strip()}
-    values.update({f"address_{key}": (address.get(key) or "").strip() for key in Customer.ADDRESS_KEYS})
-    if values["address_country_code"]:
-        values["address_country_code"] = values["address_country_code"].upper()
-
     customer, created = Customer.objects.get_or_create(
         email=email_normalise(email),
         defaults={
@@ -75,17 +68,38 @@ def customer_get_or_create(
     has_marketing_consent: bool = False,
     source: str = Customer.Source.ORDER,
 ) -> Customer:
-    """The customer with this email, created when missing (default source: an order).
+    """The customer with this email, created with these details when missing (default source: an
+    order). For anonymous callers (order intake).
 
-    Empty fields of an existing customer are filled from the arguments; nothing is overwritten.
-    `address` uses the keys `line1, line2, city, province, zip, country_code`.
+    An existing customer is returned unchanged: whoever types an email is not thereby that person,
+    so only staff or the verified customer change a customer's record (the order keeps the details
+    it was given). `address` uses the keys `line1, line2, city, province, zip, country_code`.
+    Safe under concurrency (the unique email decides). Raises ValueError on unknown address keys.
+    Logs `crm.customer.created` when it creates one.
     """
-    customer, _ = customer_register(
-        email=email,
-        name=name,
-        phone=phone,
-        address=address,
-        has_marketing_consent=has_marketing_consent,
-        source=source,
+    values = _customer_values(name=name, phone=phone, address=address)
+    customer, created = Customer.objects.get_or_create(
+        email=email_normalise(email),
+        defaults={
+            **values,
+            "source": source,
+            "has_marketing_consent": has_marketing_consent,
+            "marketing_consent_at": timezone.now() if has_marketing_consent else None,
+        },
     )
+    if created:
+        business_logger.info("crm.customer.created", extra={"customer_id": customer.pk, "source": source})
     return customer
+
+
+def _customer_values(*, name: str, phone: str, address: dict[str, str] | None) -> dict[str, Any]:
+    """The stored form of a customer's details; raises ValueError on unknown address keys."""
+    address = address or {}
+    unknown = set(address) - set(Customer.ADDRESS_KEYS)
+    if unknown:
+        raise ValueError(f"unknown address keys: {sorted(unknown)}")
+    values: dict[str, Any] = {"name": name.strip(), "phone": phone.strip()}
+    values.update({f"address_{key}": (address.get(key) or "").strip() for key in Customer.ADDRESS_KEYS})
+    if values["address_country_code"]:
+        values["address_country_code"] = values["address_country_code"].upper()
+    return values

@@ -1,5 +1,5 @@
-"""CRM writes for leads: capture from the storefront, staff creation and edits, assignment,
-pipeline moves, conversion to a customer.
+"""CRM writes for leads: capture from the storefront (a repeat submission is recorded, never
+applied), staff creation and edits, assignment, pipeline moves, conversion to a customer.
 
 Every status change, assignment and conversion is a `business` audit log line. Logs carry ids,
 never emails, phones or addresses.
@@ -21,7 +21,7 @@ from crm.services.customers import customer_register
 business_logger = logging.getLogger("business")
 
 LEAD_OPEN_UNIQUE_CONSTRAINT = "crm_lead_one_open_per_email"
-LEAD_FILLABLE_FIELDS = (
+LEAD_DETAIL_FIELDS = (
     "phone",
     "company",
     "message",
@@ -35,13 +35,15 @@ LEAD_FILLABLE_FIELDS = (
 # What staff edit in the admin; the pipeline fields go through their own services.
 LEAD_PIPELINE_FIELDS = ("status", "owner", "lost_reason")
 LEAD_STAFF_FIELDS = (
-    *LEAD_FILLABLE_FIELDS,
+    *LEAD_DETAIL_FIELDS,
     *LEAD_PIPELINE_FIELDS,
     "name",
     "email",
     "source",
     "has_marketing_consent",
 )
+# What a repeat submission may propose (the form's fields); staff apply it with lead_proposal_apply.
+LEAD_PROPOSABLE_FIELDS = ("name", *LEAD_DETAIL_FIELDS, "has_marketing_consent")
 
 
 def _user_id(user: AbstractBaseUser | None) -> int | None:
@@ -65,11 +67,15 @@ def lead_capture(
     landing_page: str = "",
     has_marketing_consent: bool = False,
 ) -> tuple[Lead, bool]:
-    """Store a lead, or merge a repeat submission into the open lead with the same normalised email.
+    """Store a new lead, or record a repeat submission on the open lead with the same normalised
+    email, which it never changes.
 
-    A merge fills the open lead's empty fields, records consent when newly given, and adds an
-    inbound contact entry with the submission. Safe under concurrent submissions (a partial unique
-    constraint allows one open lead per email). Returns `(lead, created)`.
+    Whoever types an email is not thereby that person, so a repeat submission writes nothing to the
+    lead or its customer: it becomes an inbound contact entry whose `proposed_changes` hold the
+    submitted fields (consent among them, never set) for staff to apply with `lead_proposal_apply`.
+    Both outcomes make the same database round trips. Safe under concurrent submissions (a partial
+    unique constraint allows one open lead per email). Returns `(lead, created)`, which the caller
+    must not show to the submitter. Logs `crm.lead.captured` or `crm.lead.repeat_recorded`.
     """
     now = timezone.now()
     fields = {
@@ -97,7 +103,7 @@ def lead_capture(
                     **fields,
                 )
         except IntegrityError as error:
-            # A concurrent submission created the open lead first: merge into it.
+            # A concurrent submission created the open lead first: this one is a repeat.
             if getattr(getattr(error.__cause__, "diag", None), "constraint_name", "") != LEAD_OPEN_UNIQUE_CONSTRAINT:
                 raise
             lead = _lead_open_locked(email=normalised)
@@ -107,26 +113,28 @@ def lead_capture(
             business_logger.info("crm.lead.captured", extra={"lead_id": lead.pk, "source": source})
             return lead, True
 
-    changed = [field for field in LEAD_FILLABLE_FIELDS if fields[field] and not getattr(lead, field)]
-    for field in changed:
-        setattr(lead, field, fields[field])
-    if has_marketing_consent and not lead.has_marketing_consent:
-        lead.has_marketing_consent, lead.marketing_consent_at = True, now
-        changed += ["has_marketing_consent", "marketing_consent_at"]
-    if changed:
-        lead.save(update_fields=[*changed, "updated_at"])
+    proposal: dict[str, Any] = {field: value for field, value in fields.items() if value}
+    if has_marketing_consent:
+        proposal["has_marketing_consent"] = True
     summary = f"Repeat submission ({Lead.Source(source).label})"
     if fields["message"]:
         summary = f"{summary}: {fields['message']}"
-    Contact.objects.create(
-        lead=lead,
-        customer_id=lead.customer_id,
-        channel=Contact.Channel.NOTE,
-        direction=Contact.Direction.INBOUND,
-        summary=summary,
-        happened_at=now,
+    # A savepoint as on the creation path: the same round trips either way, so the answer's timing
+    # does not tell a known email from a new one.
+    with transaction.atomic():
+        contact = Contact.objects.create(
+            lead=lead,
+            customer_id=lead.customer_id,
+            channel=Contact.Channel.NOTE,
+            direction=Contact.Direction.INBOUND,
+            summary=summary,
+            happened_at=now,
+            proposed_changes=proposal,
+        )
+    business_logger.info(
+        "crm.lead.repeat_recorded",
+        extra={"lead_id": lead.pk, "contact_id": contact.pk, "source": source, "proposed": sorted(proposal)},
     )
-    business_logger.info("crm.lead.merged", extra={"lead_id": lead.pk, "source": source, "filled": changed})
     return lead, False
 
 

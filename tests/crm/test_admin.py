@@ -483,6 +483,7 @@ def test_dashboard_counts_and_links(sales, sales_user):
     LeadFactory(status="contacted", owner=sales_user)
     old = LeadFactory(status="lost", lost_reason="x")
     Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+    ContactFactory(lead=old, direction="inbound", proposed_changes={"phone": "+1 512 555 0199"})
 
     panels = _panels(sales_user)
 
@@ -491,6 +492,7 @@ def test_dashboard_counts_and_links(sales, sales_user):
         ("New leads this week", 3),
         ("Open leads without owner", 2),
         ("My open leads", 1),
+        ("Leads with proposed changes", 1),
     ]
     by_status = {item.label: (item.value, item.url) for item in panels["leads-by-status"].items}
     assert by_status == {
@@ -500,12 +502,13 @@ def test_dashboard_counts_and_links(sales, sales_user):
         "Converted": (0, "/admin/crm/lead/?status__exact=converted"),
         "Lost": (1, "/admin/crm/lead/?status__exact=lost"),
     }
-    week_url, unassigned_url, mine_url = (item.url for item in panels["leads-glance"].items)
+    week_url, unassigned_url, mine_url, proposals_url = (item.url for item in panels["leads-glance"].items)
     assert unassigned_url == "/admin/crm/lead/?pipeline=open&owner__isnull=True"
     # the links open the lists they count
     assert sales.get(week_url).context["cl"].result_count == 3
     assert sales.get(unassigned_url).context["cl"].result_count == 2
     assert sales.get(mine_url).context["cl"].result_count == 1
+    assert [lead.pk for lead in sales.get(proposals_url).context["cl"].result_list] == [old.pk]
     content = sales.get("/admin/").content.decode()
     assert 'id="panel-leads-by-status"' in content
     assert 'href="/admin/crm/lead/?status__exact=new"' in content

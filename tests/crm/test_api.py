@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -37,7 +39,10 @@ def sales_client() -> APIClient:
 # --- public lead form ---------------------------------------------------------------------------
 
 
-def test_new_lead_is_201_and_reveals_nothing(api_client):
+RECEIVED = {"status": "received"}
+
+
+def test_new_lead_is_202_received_and_stored(api_client):
     response = api_client.post(
         LEADS_URL,
         {
@@ -53,8 +58,8 @@ def test_new_lead_is_201_and_reveals_nothing(api_client):
         format="json",
     )
 
-    assert response.status_code == 201
-    assert response.json() == {"status": "created"}
+    assert response.status_code == 202
+    assert response.json() == RECEIVED
     lead = Lead.objects.get()
     assert (lead.email, lead.source, lead.utm_source, lead.utm_campaign, lead.landing_page) == (
         "ada@example.com",
@@ -66,15 +71,80 @@ def test_new_lead_is_201_and_reveals_nothing(api_client):
     assert lead.has_marketing_consent is True
 
 
-def test_repeat_submission_is_200_merged_and_reveals_nothing(api_client):
-    LeadFactory(name="Ada", email="ada@example.com", phone="+44 20 7946 0000", company="Secret Corp")
+def _answer(response) -> tuple[int, bytes, dict[str, str]]:
+    """What a submitter sees, minus the request id every answer has its own of."""
+    headers = {name: value for name, value in response.items() if name != "X-Request-ID"}
+    return response.status_code, response.content, headers
 
-    response = api_client.post(LEADS_URL, {"name": "Someone", "email": " ADA@example.com "}, format="json")
 
-    assert response.status_code == 200
-    assert response.json() == {"status": "merged"}
-    assert Lead.objects.count() == 1
-    assert Contact.objects.filter(lead__email="ada@example.com", direction="inbound").count() == 1
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"].split()[0] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize("known_as", ["open lead", "closed lead", "customer"])
+def test_known_and_new_emails_get_the_identical_answer_with_the_same_queries(api_client, known_as):
+    # given an email the CRM knows
+    if known_as == "open lead":
+        LeadFactory(email="ada@example.com", phone="", company="")
+    elif known_as == "closed lead":
+        LeadFactory(email="ada@example.com", status=Lead.Status.LOST, lost_reason="No budget")
+    else:
+        CustomerFactory(email="ada@example.com")
+    body = {"name": "Someone", "phone": "+1 512 555 0199", "company": "Probe Inc", "marketing_consent": True}
+
+    # when a stranger posts it, and an email nobody knows
+    with CaptureQueriesContext(connection) as known_queries:
+        known = api_client.post(LEADS_URL, {**body, "email": " ADA@example.com "}, format="json")
+    with CaptureQueriesContext(connection) as new_queries:
+        new = api_client.post(LEADS_URL, {**body, "email": "nobody@example.com"}, format="json")
+
+    # then the answers are the same, and so is the work behind them
+    assert _answer(known) == _answer(new)
+    assert (known.status_code, known.json()) == (202, RECEIVED)
+    assert _statements(known_queries) == _statements(new_queries)
+
+
+def test_a_strangers_repeat_submission_changes_no_lead_or_customer_and_is_recorded_for_staff(api_client):
+    # given an open lead without phone, company or consent, and its (earlier) customer
+    customer = CustomerFactory(email="ada@example.com", name="Ada", phone="")
+    lead = LeadFactory(name="Ada", email="ada@example.com", phone="", company="", customer=customer)
+    before = (list(Lead.objects.values()), list(Customer.objects.values()))
+
+    # when someone else submits the form with Ada's email
+    response = api_client.post(
+        LEADS_URL,
+        {
+            "name": "Mallory",
+            "email": "ada@example.com",
+            "phone": "+1 512 555 0199",
+            "company": "Mallory Ltd",
+            "message": "Call me",
+            "utm_source": "probe",
+            "marketing_consent": True,
+        },
+        format="json",
+    )
+
+    # then nothing stored about Ada changed, and one inbound entry carries the proposal
+    assert (response.status_code, response.json()) == (202, RECEIVED)
+    assert (list(Lead.objects.values()), list(Customer.objects.values())) == before
+    contact = Contact.objects.get()
+    assert (contact.lead_id, contact.customer_id, contact.channel, contact.direction, contact.summary) == (
+        lead.pk,
+        customer.pk,
+        "note",
+        "inbound",
+        "Repeat submission (Web form): Call me",
+    )
+    assert contact.proposed_changes == {
+        "name": "Mallory",
+        "phone": "+1 512 555 0199",
+        "company": "Mallory Ltd",
+        "message": "Call me",
+        "utm_source": "probe",
+        "has_marketing_consent": True,
+    }
+    assert (contact.proposal_applied_at, contact.proposal_applied_by) == (None, None)
 
 
 def test_honeypot_answers_like_success_and_stores_nothing(api_client, json_log_file):
@@ -82,8 +152,8 @@ def test_honeypot_answers_like_success_and_stores_nothing(api_client, json_log_f
         LEADS_URL, {"name": "Bot", "email": "bot@example.com", "website": "http://spam.example"}, format="json"
     )
 
-    assert response.status_code == 201
-    assert response.json() == {"status": "created"}
+    assert response.status_code == 202
+    assert response.json() == RECEIVED
     assert Lead.objects.count() == 0
     assert [line["message"] for line in json_log_file() if line["logger"] == "security"] == ["crm.lead.honeypot"]
 
@@ -129,10 +199,10 @@ def test_lead_form_is_throttled_per_client_address(api_client, settings):
     throttled = api_client.post(LEADS_URL, body, format="json", REMOTE_ADDR="203.0.113.7")
     other_client = api_client.post(LEADS_URL, body, format="json", REMOTE_ADDR="203.0.113.8")
 
-    assert statuses == [201, 200]
+    assert statuses == [202, 202]
     error = _error(throttled, 429, "throttled")
     assert 0 < error["details"]["retry_after_seconds"] <= 60
-    assert other_client.status_code == 200
+    assert other_client.status_code == 202
 
 
 # --- staff: leads -------------------------------------------------------------------------------
@@ -275,6 +345,8 @@ def test_lead_detail_has_contacts_and_status_history(sales_client):
             "happened_at": contact.happened_at.isoformat().replace("+00:00", "Z"),
             "lead_id": lead.pk,
             "customer_id": None,
+            "proposed_changes": {},
+            "proposal_applied_at": None,
         }
     ]
     assert [(change["from_status"], change["to_status"]) for change in body["status_history"]] == [("new", "contacted")]
@@ -367,5 +439,5 @@ def test_schema_documents_the_crm_endpoints(api_client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert set(paths[LEADS_URL]) == {"get", "post"}
-    assert set(paths[LEADS_URL]["post"]["responses"]) == {"200", "201", "400", "413", "429"}
+    assert set(paths[LEADS_URL]["post"]["responses"]) == {"202", "400", "413", "429"}
     assert {"/api/crm/leads/{id}", CUSTOMERS_URL, "/api/crm/customers/{id}"} <= set(paths)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm import selectors, services
 from crm.models import Contact, Customer, Lead, LeadStatusChange
-from tests.crm.factories import CustomerFactory, LeadFactory, StaffUserFactory, UserFactory
+from tests.crm.factories import ContactFactory, CustomerFactory, LeadFactory, StaffUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,39 +48,131 @@ def test_lead_capture_creates_a_new_lead_with_normalised_email(json_log_file):
     assert "ada@example.com" not in str(captured)
 
 
-def test_repeat_submission_with_other_case_and_spaces_merges_into_the_open_lead():
+def test_repeat_submission_changes_nothing_and_is_recorded_as_a_proposal(json_log_file):
+    # given an open lead without phone, company or consent
     first, _ = services.lead_capture(name="Ada", email="ada@example.com", message="First question")
+    before = list(Lead.objects.values())
 
+    # when a submission with the same email (other case, spaces) comes in
     second, created = services.lead_capture(
         name="Ada L.",
         email="  ADA@example.COM",
         phone="+33 1 23 45 67 89",
         company="Analytical Engines",
         message="Second question",
+        utm_campaign="autumn",
         has_marketing_consent=True,
     )
 
-    assert created is False
-    assert second.pk == first.pk
-    assert Lead.objects.count() == 1
-    lead = Lead.objects.get()
-    # empty fields are filled, filled ones are kept
-    assert (lead.name, lead.phone, lead.company, lead.message) == (
-        "Ada",
-        "+33 1 23 45 67 89",
-        "Analytical Engines",
-        "First question",
-    )
-    assert lead.has_marketing_consent is True
-    assert lead.marketing_consent_at is not None
+    # then the lead is untouched and one inbound entry carries what the submission proposed
+    assert (created, second.pk) == (False, first.pk)
+    assert list(Lead.objects.values()) == before
     contact = Contact.objects.get()
     assert (contact.lead_id, contact.channel, contact.direction, contact.summary, contact.staff_user_id) == (
-        lead.pk,
+        first.pk,
         "note",
         "inbound",
         "Repeat submission (Web form): Second question",
         None,
     )
+    assert contact.proposed_changes == {
+        "name": "Ada L.",
+        "phone": "+33 1 23 45 67 89",
+        "company": "Analytical Engines",
+        "message": "Second question",
+        "utm_campaign": "autumn",
+        "has_marketing_consent": True,
+    }
+    assert contact.has_pending_proposal is True
+    recorded = _business(json_log_file(), "crm.lead.repeat_recorded")
+    assert [(line["lead_id"], line["contact_id"], line["proposed"]) for line in recorded] == [
+        (first.pk, contact.pk, ["company", "has_marketing_consent", "message", "name", "phone", "utm_campaign"])
+    ]
+    assert "ada@example.com" not in str(recorded) and "+33" not in str(recorded)
+
+
+def test_repeat_submission_without_consent_proposes_none():
+    lead = LeadFactory(email="ada@example.com", has_marketing_consent=True, marketing_consent_at=timezone.now())
+
+    services.lead_capture(name="Ada", email="ada@example.com", has_marketing_consent=False)
+
+    assert Contact.objects.get(lead=lead).proposed_changes == {"name": "Ada"}
+    assert Lead.objects.get().has_marketing_consent is True
+
+
+# --- proposals of repeat submissions, applied by staff ------------------------------------------
+
+
+def _proposal(lead: Lead, **fields) -> Contact:
+    services.lead_capture(name=fields.pop("name", lead.name), email=lead.email, **fields)
+    return Contact.objects.filter(lead=lead).latest("id")
+
+
+def test_lead_proposal_apply_changes_the_lead_as_a_staff_edit_and_audits(json_log_file):
+    # given a repeat submission proposing a new name, a phone, a company and consent
+    user = StaffUserFactory()
+    lead = LeadFactory(name="Ada", email="ada@example.com", phone="", company="")
+    contact = _proposal(
+        lead, name="Ada Lovelace", phone="+44 20 7946 0000", company="Engines", has_marketing_consent=True
+    )
+
+    # when staff apply it
+    applied = services.lead_proposal_apply(contact_id=contact.pk, by=user)
+
+    # then the lead holds the proposed values, the proposal is closed and the audit line names the fields
+    lead.refresh_from_db()
+    assert applied.pk == lead.pk
+    assert (lead.name, lead.phone, lead.company, lead.has_marketing_consent) == (
+        "Ada Lovelace",
+        "+44 20 7946 0000",
+        "Engines",
+        True,
+    )
+    assert lead.marketing_consent_at is not None
+    contact.refresh_from_db()
+    assert (contact.proposal_applied_by, contact.has_pending_proposal) == (user, False)
+    assert contact.proposal_applied_at is not None
+    lines = _business(json_log_file(), "crm.lead.proposal_applied")
+    assert [(line["lead_id"], line["contact_id"], line["fields"], line["by"]) for line in lines] == [
+        (lead.pk, contact.pk, ["company", "has_marketing_consent", "name", "phone"], user.pk)
+    ]
+
+
+def test_lead_proposal_apply_of_some_fields_applies_only_those():
+    user = StaffUserFactory()
+    lead = LeadFactory(name="Ada", email="ada@example.com", phone="", company="")
+    contact = _proposal(lead, name="Mallory", phone="+44 20 7946 0000", company="Engines", has_marketing_consent=True)
+
+    services.lead_proposal_apply(contact_id=contact.pk, fields=["phone"], by=user)
+
+    lead.refresh_from_db()
+    assert (lead.name, lead.phone, lead.company, lead.has_marketing_consent, lead.marketing_consent_at) == (
+        "Ada",
+        "+44 20 7946 0000",
+        "",
+        False,
+        None,
+    )
+    assert Contact.objects.get(pk=contact.pk).has_pending_proposal is False
+
+
+def test_lead_proposal_apply_refuses_twice_unproposed_fields_and_plain_contacts():
+    user = StaffUserFactory()
+    lead = LeadFactory(name="Ada", email="ada@example.com", phone="")
+    contact = _proposal(lead, phone="+44 20 7946 0000")
+    plain = ContactFactory(lead=lead)
+    before = list(Lead.objects.values())
+
+    with pytest.raises(services.ProposalNotApplicable, match="Not proposed by this submission: company, status"):
+        services.lead_proposal_apply(contact_id=contact.pk, fields=["phone", "company", "status"], by=user)
+    with pytest.raises(services.ProposalNotApplicable, match="carries no proposed changes"):
+        services.lead_proposal_apply(contact_id=plain.pk, by=user)
+    assert list(Lead.objects.values()) == before
+
+    services.lead_proposal_apply(contact_id=contact.pk, by=user)
+    with pytest.raises(services.ProposalNotApplicable, match="applied already"):
+        services.lead_proposal_apply(contact_id=contact.pk, by=user)
+    assert Lead.objects.get().phone == "+44 20 7946 0000"
 
 
 def test_submission_after_the_lead_is_closed_creates_a_new_lead():
@@ -284,24 +376,29 @@ def test_contact_log_refuses_bad_input(kwargs, message):
     assert Contact.objects.count() == 0
 
 
-def test_customer_get_or_create_creates_then_fills_blanks_only():
+def test_customer_get_or_create_creates_then_links_the_existing_one_unchanged(json_log_file):
     created = services.customer_get_or_create(
         email=" Bob@Example.com", address={"line1": "1 Main St", "city": "Lyon", "country_code": "fr"}
     )
+    before = Customer.objects.values().get()
+
     again = services.customer_get_or_create(
         email="bob@example.com",
         name="Bob",
         phone="+33 4 72 00 00 00",
         address={"line1": "2 Other St", "city": "Paris", "country_code": "FR"},
+        has_marketing_consent=True,
     )
 
     assert again.pk == created.pk
+    assert Customer.objects.values().get() == before
     customer = Customer.objects.get()
-    assert (customer.email, customer.name, customer.phone, customer.source) == (
+    assert (customer.email, customer.name, customer.phone, customer.source, customer.has_marketing_consent) == (
         "bob@example.com",
-        "Bob",
-        "+33 4 72 00 00 00",
+        "",
+        "",
         "order",
+        False,
     )
     assert customer.shipping_address == {
         "line1": "1 Main St",
@@ -311,6 +408,7 @@ def test_customer_get_or_create_creates_then_fills_blanks_only():
         "zip": "",
         "country_code": "FR",
     }
+    assert [line["customer_id"] for line in _business(json_log_file(), "crm.customer.created")] == [customer.pk]
     assert selectors.customer_get_by_email(email="BOB@example.com ") == customer
     assert selectors.customer_get_by_email(email="nobody@example.com") is None
 

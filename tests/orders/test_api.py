@@ -14,6 +14,7 @@ from catalog.models import Variant
 from config.queues import CREATE_ORDER, get_queue
 from crm.models import Customer
 from orders.models import Order
+from tests.crm.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +101,23 @@ def test_order_is_accepted_reserved_and_queued(api_client, sim_variants, django_
     assert order.total == order.items_total + order.shipping_total
     assert list(order.events.values_list("to_status", flat=True)) == ["pending"]
     assert get_queue(CREATE_ORDER).count == 1
+
+
+def test_anonymous_order_with_a_known_email_leaves_the_customer_row_unchanged(api_client, sim_variants):
+    CustomerFactory(email="ada@example.com", name="Ada", phone="")
+    before = list(Customer.objects.values())
+
+    response = api_client.post("/api/orders", _order_body(sim_variants[0], name="Mallory"), format="json")
+
+    assert response.status_code == 202
+    order = Order.objects.get()
+    assert (order.customer.email, order.phone, order.shipping_name, order.shipping_line1) == (
+        "ada@example.com",
+        "+1 512 555 0100",
+        "Mallory",
+        "1 Main St",
+    )
+    assert list(Customer.objects.values()) == before
 
 
 def test_prices_sent_by_the_client_are_ignored(api_client, sim_variants):

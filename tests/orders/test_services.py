@@ -1,11 +1,16 @@
-"""Order status machine, stock release on failure and cancellation, staff retry."""
+"""Order placement's customer link, status machine, stock release on failure and cancellation,
+staff retry."""
+
+from decimal import Decimal
 
 import pytest
 
 from catalog.models import Variant
+from crm.models import Customer
 from orders import services
 from orders.models import Order
 from tests.catalog.factories import VariantFactory
+from tests.crm.factories import CustomerFactory
 from tests.orders.factories import OrderFactory, OrderItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +106,77 @@ def test_retry_refused_when_stock_is_gone():
     order.refresh_from_db()
     assert order.status == "failed"
     assert _stock(order) == 1
+
+
+def test_order_with_a_known_email_links_the_customer_and_leaves_its_row_unchanged(
+    django_capture_on_commit_callbacks,
+):
+    # given a customer with no phone or address yet, and one with both
+    blank = CustomerFactory(email="ada@example.com", name="Ada", phone="")
+    filled = CustomerFactory(
+        email="bob@example.com", name="Bob", phone="+33 4 72 00 00 00", address_line1="1 Rue X", address_city="Lyon"
+    )
+    before = {row["id"]: row for row in Customer.objects.values()}
+    variant = VariantFactory(stock=5)
+    address = services.ShippingAddress(line1="9 Stranger Rd", city="Austin", province="TX", country_code="US")
+
+    # when strangers order with their emails
+    with django_capture_on_commit_callbacks(execute=False):
+        orders = [
+            services.order_place(
+                email=f" {email.upper()} ",
+                name="Someone Else",
+                phone="+1 512 555 0199",
+                address=address,
+                lines=[services.OrderLineInput(variant_id=variant.pk, quantity=1)],
+                logistic_name="CJPacket Ordinary",
+                shipping_total=Decimal("3.00"),
+            )[0]
+            for email in ("ada@example.com", "bob@example.com")
+        ]
+
+    # then the orders hold the details they were given, and the customers are untouched
+    assert [order.customer_id for order in orders] == [blank.pk, filled.pk]
+    assert [
+        (order.email, order.phone, order.shipping_name, order.shipping_line1, order.shipping_city) for order in orders
+    ] == [
+        ("ada@example.com", "+1 512 555 0199", "Someone Else", "9 Stranger Rd", "Austin"),
+        ("bob@example.com", "+1 512 555 0199", "Someone Else", "9 Stranger Rd", "Austin"),
+    ]
+    assert {row["id"]: row for row in Customer.objects.values()} == before
+
+
+def test_order_with_a_new_email_creates_the_customer_with_the_orders_details(django_capture_on_commit_callbacks):
+    variant = VariantFactory(stock=5)
+    address = services.ShippingAddress(
+        line1="1 Main St", line2="Apt 2", city="Austin", province="TX", zip="78701", country_code="us"
+    )
+
+    with django_capture_on_commit_callbacks(execute=False):
+        order, created = services.order_place(
+            email=" Ada@Example.com ",
+            name="Ada Lovelace",
+            phone="+1 512 555 0100",
+            address=address,
+            lines=[services.OrderLineInput(variant_id=variant.pk, quantity=1)],
+            logistic_name="CJPacket Ordinary",
+            shipping_total=Decimal("3.00"),
+        )
+
+    customer = Customer.objects.get()
+    assert (created, order.customer_id) == (True, customer.pk)
+    assert (customer.email, customer.name, customer.phone, customer.source, customer.has_marketing_consent) == (
+        "ada@example.com",
+        "Ada Lovelace",
+        "+1 512 555 0100",
+        "order",
+        False,
+    )
+    assert customer.shipping_address == {
+        "line1": "1 Main St",
+        "line2": "Apt 2",
+        "city": "Austin",
+        "province": "TX",
+        "zip": "78701",
+        "country_code": "US",
+    }
