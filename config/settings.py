@@ -68,6 +68,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# With DEBUG on, the technical error pages go to loopback clients only, with secrets masked.
+DEFAULT_EXCEPTION_REPORTER = "config.exception_reporter.LoopbackExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.exception_reporter.SecretSettingsFilter"
 WSGI_APPLICATION = "config.wsgi.application"
 APPEND_SLASH = False
 
