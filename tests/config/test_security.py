@@ -1,4 +1,4 @@
-"""Secure headers, CORS allow-list, private metrics, and a clean `check --deploy`."""
+"""Secure headers, CORS allow-list, private metrics, the admin lock-out, and a clean `check --deploy`."""
 
 import os
 import subprocess
@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 
 pytestmark = pytest.mark.django_db
 
@@ -75,10 +76,8 @@ def test_metrics_expose_request_histogram_and_caches_and_queues(client, settings
 
 
 def test_admin_login_locks_out_after_repeated_failures(client):
-    from django.contrib.auth import get_user_model
-
     get_user_model().objects.create_user(username="boss", password="right-password-1", is_staff=True)
-    for _ in range(django_settings.AXES_FAILURE_LIMIT):
+    for _ in range(django_settings.LOGIN_ACCOUNT_FAILURE_LIMIT):
         client.post("/admin/login/?next=/admin/", {"username": "boss", "password": "wrong"}, secure=True)
 
     response = client.post(
@@ -89,6 +88,46 @@ def test_admin_login_locks_out_after_repeated_failures(client):
     assert "_auth_user_id" not in client.session
 
 
+def _login(client, username, password, address="203.0.113.7"):
+    return client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": password}, secure=True, REMOTE_ADDR=address
+    )
+
+
+def test_one_address_trying_a_few_passwords_on_every_account_is_locked_out(client, settings):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 20
+    users = get_user_model().objects
+    for n in range(6):
+        users.create_user(username=f"staff{n}", password="right-password-1", is_staff=True)
+    # given: 4 wrong passwords on each of five accounts, under the per-account limit every time
+    for n in range(5):
+        for attempt in range(4):
+            _login(client, f"staff{n}", f"guess-{attempt}")
+
+    # when: the right password of a sixth account, from that address and from another one
+    locked = _login(client, "staff5", "right-password-1")
+    elsewhere = _login(client, "staff5", "right-password-1", address="198.51.100.4")
+
+    # then
+    assert locked.status_code == 429
+    assert (elsewhere.status_code, elsewhere["Location"]) == (302, "/admin/")
+
+
+def test_a_few_mistakes_on_two_accounts_do_not_lock_the_address_out(client, settings):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 20
+    for n in range(3):
+        get_user_model().objects.create_user(username=f"staff{n}", password="right-password-1", is_staff=True)
+    for n in range(2):
+        for attempt in range(4):
+            _login(client, f"staff{n}", f"typo-{attempt}")
+
+    response = _login(client, "staff2", "right-password-1")
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
 def test_check_deploy_is_clean_with_production_settings():
     env = {
         **os.environ,
@@ -96,6 +135,8 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "k" * 20 + "-Q7v9#mZ2xL8pR4tW1yB6nC3hF5jD0gS",
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+        "DJANGO_BEHIND_TLS_PROXY": "true",
+        "TRUSTED_PROXY_COUNT": "1",
     }
     env.pop("DJANGO_SECURE_SSL_REDIRECT", None)
     result = subprocess.run(
