@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 import redis
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from redis.connection import parse_url as parse_redis_url
 from redis.driver_info import DriverInfo
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -267,6 +269,33 @@ AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Content-Security-Policy (django-csp, config/csp.py): our own origin only; the API docs page
+# also loads Swagger UI from its CDN (drf-spectacular's default) and runs one nonced inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # The admin dashboard sizes its share bars with a style attribute; attributes cannot
+        # load anything, and <style> elements and scripts stay 'self' only.
+        "style-src-attr": ["'unsafe-inline'"],
+    }
+}
+API_DOCS_PATH = "/api/docs/"
+API_DOCS_CDN = "https://cdn.jsdelivr.net"
+API_DOCS_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+        "script-src": ["'self'", API_DOCS_CDN, NONCE],
+        # Swagger UI sets style attributes from its script: a nonce cannot cover those.
+        "style-src": ["'self'", API_DOCS_CDN, "'unsafe-inline'"],
+        "img-src": ["'self'", API_DOCS_CDN, "data:"],
+        "connect-src": ["'self'"],
+    }
+}
 
 # --- Internationalisation and static files ------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,12 +1,19 @@
-"""Secure headers, CORS allow-list, private metrics, the admin lock-out, and a clean `check --deploy`."""
+"""Secure headers, CSP, CORS allow-list, private metrics, the admin lock-out, static files in
+production, and a clean `check --deploy`."""
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from orders.models import Order
+from tests.orders.conftest import local_copies_of_sample_product
+from tests.orders.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,6 +133,92 @@ def test_a_few_mistakes_on_two_accounts_do_not_lock_the_address_out(client, sett
     response = _login(client, "staff2", "right-password-1")
 
     assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_order_page_and_its_not_found_answer_are_never_stored(api_client):
+    order = OrderFactory()
+
+    page = api_client.get(f"/api/orders/{order.number}", HTTP_X_ORDER_TOKEN=order.access_token)
+    wrong_token = api_client.get(f"/api/orders/{order.number}", HTTP_X_ORDER_TOKEN="wrong")
+
+    assert (page.status_code, page["Cache-Control"]) == (200, NO_STORE)
+    assert (wrong_token.status_code, wrong_token["Cache-Control"]) == (404, NO_STORE)
+
+
+def test_order_accepted_answer_is_never_stored(api_client, cj_simulator, django_capture_on_commit_callbacks):
+    variant = local_copies_of_sample_product(cj_simulator)[0]
+    body = {
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "shipping_address": {
+            "line1": "1 Main St",
+            "city": "Austin",
+            "province": "TX",
+            "zip": "78701",
+            "country_code": "US",
+        },
+        "items": [{"variant_id": variant.pk, "quantity": 1}],
+    }
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_client.post("/api/orders", body, format="json")
+
+    assert (response.status_code, response["Cache-Control"]) == (202, NO_STORE)
+    assert response.json()["access_token"] == Order.objects.get().access_token
+
+
+def _policy(response) -> dict[str, list[str]]:
+    directives = [part.strip().split() for part in response["Content-Security-Policy"].split(";")]
+    return {name: sorted(values) for name, *values in directives}
+
+
+STRICT_POLICY = {
+    "default-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "style-src-attr": ["'unsafe-inline'"],
+}
+
+
+def test_admin_pages_have_a_self_only_content_security_policy(client, staff_user):
+    login = client.get("/admin/login/", secure=True)
+    client.force_login(staff_user)
+    index = client.get("/admin/", secure=True)
+
+    assert (login.status_code, _policy(login)) == (200, STRICT_POLICY)
+    assert (index.status_code, _policy(index)) == (200, STRICT_POLICY)
+
+
+def test_api_docs_page_allows_only_the_swagger_cdn_and_its_own_nonced_script(client):
+    response = client.get("/api/docs/")
+
+    page = response.content.decode()
+    nonces = re.findall(r'<script nonce="([^"]+)">', page)
+    assert response.status_code == 200
+    assert len(nonces) == 1
+    assert '<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@latest/swagger-ui-bundle.js">' in page
+    assert _policy(response) == {
+        **STRICT_POLICY,
+        "script-src": sorted(["'self'", "https://cdn.jsdelivr.net", f"'nonce-{nonces[0]}'"]),
+        "style-src": sorted(["'self'", "https://cdn.jsdelivr.net", "'unsafe-inline'"]),
+        "img-src": sorted(["'self'", "https://cdn.jsdelivr.net", "data:"]),
+        "connect-src": ["'self'"],
+    }
+
+
+def test_bootstrap_collects_static_files_outside_debug(settings, tmp_path, capsys):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path / "static"
+
+    call_command("bootstrap")
+
+    assert (tmp_path / "static" / "admin" / "css" / "base.css").is_file()
+    assert f"static files collected in {tmp_path / 'static'}" in capsys.readouterr().out
 
 
 def test_check_deploy_is_clean_with_production_settings():
