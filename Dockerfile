@@ -1,5 +1,6 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# A container listens on every interface (published ports reach it there); debug stays off.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 WEB_BIND=0.0.0.0
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 # The runtime lock alone first, so a code change reuses this layer; every package is hash-checked.

@@ -37,6 +37,7 @@ lock: install
 
 # Without a CJ key (environment or .env), `make run` starts the CJ simulator and points the client at it.
 CJ_KEY_GIVEN := $(strip $(CJ_API_KEY)$(shell test -f .env && sed -n 's/^CJ_API_KEY=\([^ \#]*\).*/\1/p' .env))
+DEBUG_GIVEN := $(strip $(DJANGO_DEBUG)$(shell test -f .env && sed -n 's/^DJANGO_DEBUG=\([^ \#]*\).*/\1/p' .env))
 CJ_SIMULATOR_PORT ?= 8765
 ifeq ($(CJ_KEY_GIVEN),)
 RUN_PROCESSES := cj-simulator web worker sync-worker scheduler
@@ -48,6 +49,11 @@ run: export CJ_SIMULATOR_PORT := $(CJ_SIMULATOR_PORT)
 # shows products within seconds; the simulator enforces the same rate.
 CJ_QPS ?= 10
 run: export CJ_QPS := $(CJ_QPS)
+# Debug defaults on only here, against the simulator: with a real CJ key it is never switched on
+# by itself (the debug pages would show a stranger what a real account runs on).
+ifeq ($(DEBUG_GIVEN),)
+run: export DJANGO_DEBUG = true
+endif
 # One-shot in the background: registers our receiver with the simulator once it answers.
 RUN_WEBHOOK_REGISTER := $(BIN)/python manage.py cj_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/cj &
 else
@@ -56,7 +62,6 @@ RUN_WEBHOOK_REGISTER :=
 endif
 
 ## run: the whole system in the foreground (web, worker with scheduler, cron scheduler); Ctrl-C stops all
-run: export DJANGO_DEBUG ?= true
 run: install
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
@@ -95,7 +100,7 @@ scheduler: install
 
 ## web: gunicorn alone
 web: install
-	$(BIN)/gunicorn config.wsgi --bind 0.0.0.0:$${WEB_PORT:-8000} --workers $${WEB_CONCURRENCY:-2}
+	$(BIN)/gunicorn config.wsgi --bind $${WEB_BIND:-127.0.0.1}:$${WEB_PORT:-8000} --workers $${WEB_CONCURRENCY:-2}
 
 ## bench: every script in bench/, one after the other
 bench: install

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from config.client_address import client_address
 from config.request_context import request_id_from_header, set_request_id
 
 http_logger = logging.getLogger("http")
@@ -37,7 +38,7 @@ class RequestLogMiddleware:
             "route": match.route if match else None,
             "status": response.status_code,
             "duration_ms": duration_ms,
-            "client": request.META.get("REMOTE_ADDR"),
+            "client": client_address(request),
             "user_id": user.pk if user is not None and user.is_authenticated else None,
         }
         level = logging.ERROR if response.status_code >= 500 else logging.INFO

@@ -64,10 +64,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# With DEBUG on, the technical error pages go to loopback clients only, with secrets masked.
+DEFAULT_EXCEPTION_REPORTER = "config.exception_reporter.LoopbackExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.exception_reporter.SecretSettingsFilter"
 WSGI_APPLICATION = "config.wsgi.application"
 APPEND_SLASH = False
 
@@ -179,6 +183,13 @@ RQ_RETRY_INTERVALS = env.list("RQ_RETRY_INTERVALS", cast=int, default=[10, 60, 3
 RQ_MAINTENANCE_INTERVAL = env.int("RQ_MAINTENANCE_INTERVAL", default=60)
 RQ_SHOW_ADMIN_LINK = True
 
+# --- Client address ---------------------------------------------------------------------------
+# How many proxies we run in front of gunicorn: they, and only they, may name the client in
+# X-Forwarded-For (config/client_address.py). 0: every forwarded header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -202,6 +213,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles identify a client as config.client_address does (unset, DRF would take the
+    # whole X-Forwarded-For header as the identity, which any caller can vary).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dropship back office API",
@@ -241,12 +255,34 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Two limits (config/login_lockout.py): failures on one account from one address, and failures
+# from one address across every username.
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+if LOGIN_ADDRESS_FAILURE_LIMIT < LOGIN_ACCOUNT_FAILURE_LIMIT:
+    raise ImproperlyConfigured("AXES_ADDRESS_FAILURE_LIMIT must be at least AXES_FAILURE_LIMIT")
+AXES_FAILURE_LIMIT = "config.login_lockout.login_failure_limit"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
 
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Content-Security-Policy (django-csp): our own origin only; the API docs page adds what Swagger UI
+# needs (config/csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # The admin dashboard sizes its share bars with a style attribute; anything such an
+        # attribute could load is still held to 'self', as are <style> elements and scripts.
+        "style-src-attr": ["'unsafe-inline'"],
+    }
+}
 
 # --- Internationalisation and static files ------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -2,8 +2,11 @@
 
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.urls import resolve
+
+from config.web_bind import web_bind_warn
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
@@ -11,3 +14,4 @@ application = get_wsgi_application()
 # request (Django's plain, lazy way): a burst of CJ pushes reaching a fresh worker would queue
 # behind that import (bench/webhooks.py, ack latency).
 resolve("/api/webhooks/cj")
+web_bind_warn(debug=settings.DEBUG)

@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
@@ -42,6 +44,8 @@ class ShippingQuoteView(APIView):
         return Response({"options": FreightOptionSerializer(options, many=True).data})
 
 
+# The answer carries the order's access token and the buyer's details: no cache may keep it.
+@method_decorator(never_cache, name="dispatch")
 class OrderCreateView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
@@ -78,6 +82,7 @@ class OrderCreateView(APIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
+@method_decorator(never_cache, name="dispatch")
 class OrderDetailView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]

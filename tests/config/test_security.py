@@ -1,11 +1,19 @@
-"""Secure headers, CORS allow-list, private metrics, and a clean `check --deploy`."""
+"""Secure headers, CSP, CORS allow-list, private metrics, the admin lock-out, static files in
+production, and a clean `check --deploy`."""
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from orders.models import Order
+from tests.orders.conftest import local_copies_of_sample_product
+from tests.orders.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,10 +83,8 @@ def test_metrics_expose_request_histogram_and_caches_and_queues(client, settings
 
 
 def test_admin_login_locks_out_after_repeated_failures(client):
-    from django.contrib.auth import get_user_model
-
     get_user_model().objects.create_user(username="boss", password="right-password-1", is_staff=True)
-    for _ in range(django_settings.AXES_FAILURE_LIMIT):
+    for _ in range(django_settings.LOGIN_ACCOUNT_FAILURE_LIMIT):
         client.post("/admin/login/?next=/admin/", {"username": "boss", "password": "wrong"}, secure=True)
 
     response = client.post(
@@ -89,6 +95,132 @@ def test_admin_login_locks_out_after_repeated_failures(client):
     assert "_auth_user_id" not in client.session
 
 
+def _login(client, username, password, address="203.0.113.7"):
+    return client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": password}, secure=True, REMOTE_ADDR=address
+    )
+
+
+def test_one_address_trying_a_few_passwords_on_every_account_is_locked_out(client, settings):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 20
+    users = get_user_model().objects
+    for n in range(6):
+        users.create_user(username=f"staff{n}", password="right-password-1", is_staff=True)
+    # given: 4 wrong passwords on each of five accounts, under the per-account limit every time
+    for n in range(5):
+        for attempt in range(4):
+            _login(client, f"staff{n}", f"guess-{attempt}")
+
+    # when: the right password of a sixth account, from that address and from another one
+    locked = _login(client, "staff5", "right-password-1")
+    elsewhere = _login(client, "staff5", "right-password-1", address="198.51.100.4")
+
+    # then
+    assert locked.status_code == 429
+    assert (elsewhere.status_code, elsewhere["Location"]) == (302, "/admin/")
+
+
+def test_a_few_mistakes_on_two_accounts_do_not_lock_the_address_out(client, settings):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 5
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 20
+    for n in range(3):
+        get_user_model().objects.create_user(username=f"staff{n}", password="right-password-1", is_staff=True)
+    for n in range(2):
+        for attempt in range(4):
+            _login(client, f"staff{n}", f"typo-{attempt}")
+
+    response = _login(client, "staff2", "right-password-1")
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+
+NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_order_page_and_its_not_found_answer_are_never_stored(api_client):
+    order = OrderFactory()
+
+    page = api_client.get(f"/api/orders/{order.number}", HTTP_X_ORDER_TOKEN=order.access_token)
+    wrong_token = api_client.get(f"/api/orders/{order.number}", HTTP_X_ORDER_TOKEN="wrong")
+
+    assert (page.status_code, page["Cache-Control"]) == (200, NO_STORE)
+    assert (wrong_token.status_code, wrong_token["Cache-Control"]) == (404, NO_STORE)
+
+
+def test_order_accepted_answer_is_never_stored(api_client, cj_simulator, django_capture_on_commit_callbacks):
+    variant = local_copies_of_sample_product(cj_simulator)[0]
+    body = {
+        "email": "ada@example.com",
+        "name": "Ada Lovelace",
+        "shipping_address": {
+            "line1": "1 Main St",
+            "city": "Austin",
+            "province": "TX",
+            "zip": "78701",
+            "country_code": "US",
+        },
+        "items": [{"variant_id": variant.pk, "quantity": 1}],
+    }
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = api_client.post("/api/orders", body, format="json")
+
+    assert (response.status_code, response["Cache-Control"]) == (202, NO_STORE)
+    assert response.json()["access_token"] == Order.objects.get().access_token
+
+
+def _policy(response) -> dict[str, list[str]]:
+    directives = [part.strip().split() for part in response["Content-Security-Policy"].split(";")]
+    return {name: sorted(values) for name, *values in directives}
+
+
+STRICT_POLICY = {
+    "default-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "style-src-attr": ["'unsafe-inline'"],
+}
+
+
+def test_admin_pages_have_a_self_only_content_security_policy(client, staff_user):
+    login = client.get("/admin/login/", secure=True)
+    client.force_login(staff_user)
+    index = client.get("/admin/", secure=True)
+
+    assert (login.status_code, _policy(login)) == (200, STRICT_POLICY)
+    assert (index.status_code, _policy(index)) == (200, STRICT_POLICY)
+
+
+def test_api_docs_page_allows_only_the_swagger_cdn_and_its_own_nonced_script(client):
+    response = client.get("/api/docs/")
+
+    page = response.content.decode()
+    nonces = re.findall(r'<script nonce="([^"]+)">', page)
+    assert response.status_code == 200
+    assert len(nonces) == 1
+    assert '<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@latest/swagger-ui-bundle.js">' in page
+    assert _policy(response) == {
+        **STRICT_POLICY,
+        "script-src": sorted(["'self'", "https://cdn.jsdelivr.net", f"'nonce-{nonces[0]}'"]),
+        "style-src": sorted(["'self'", "https://cdn.jsdelivr.net", "'unsafe-inline'"]),
+        "img-src": sorted(["'self'", "https://cdn.jsdelivr.net", "data:"]),
+        "connect-src": ["'self'"],
+    }
+
+
+def test_bootstrap_collects_static_files_outside_debug(settings, tmp_path, capsys):
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path / "static"
+
+    call_command("bootstrap")
+
+    assert (tmp_path / "static" / "admin" / "css" / "base.css").is_file()
+    assert f"static files collected in {tmp_path / 'static'}" in capsys.readouterr().out
+
+
 def test_check_deploy_is_clean_with_production_settings():
     env = {
         **os.environ,
@@ -96,6 +228,8 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "k" * 20 + "-Q7v9#mZ2xL8pR4tW1yB6nC3hF5jD0gS",
         "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+        "DJANGO_BEHIND_TLS_PROXY": "true",
+        "TRUSTED_PROXY_COUNT": "1",
     }
     env.pop("DJANGO_SECURE_SSL_REDIRECT", None)
     result = subprocess.run(

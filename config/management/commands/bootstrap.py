@@ -1,5 +1,6 @@
-"""Prepare a fresh machine: create the database if missing, migrate, and (in debug only) create
-a demo staff account when there is none."""
+"""Prepare a fresh machine: create the database if missing, migrate, then collect the static files
+(outside debug, where the admin's pages need their manifest) or, in debug only, create a demo
+staff account when there is none."""
 
 import secrets
 from pathlib import Path
@@ -16,7 +17,10 @@ DEMO_USERNAME = "admin"
 
 
 class Command(BaseCommand):
-    help = "Create the database if missing, migrate, and create a demo staff account in debug."
+    help = (
+        "Create the database if missing, migrate, then collect static files (outside debug) "
+        "or create a demo staff account (in debug)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self._ensure_database()
@@ -24,6 +28,11 @@ class Command(BaseCommand):
         self.stdout.write("database migrated")
         if settings.DEBUG:
             self._ensure_demo_staff()
+        else:
+            # The manifest storage refuses to name a file it has not collected: without this,
+            # every admin page answers 500 in production.
+            call_command("collectstatic", interactive=False, verbosity=0)
+            self.stdout.write(f"static files collected in {settings.STATIC_ROOT}")
 
     def _ensure_database(self) -> None:
         db = settings.DATABASES["default"]
