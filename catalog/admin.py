@@ -81,7 +81,11 @@ class ProductAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         product_update_by_staff(product=obj, name=obj.name, description=obj.description, status=obj.status)
 
-    @admin.action(description="Refresh from CJ")
+    def has_start_sync_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("catalog.start_sync")
+
+    # A refresh spends CJ quota like a sync, so it needs the same permission.
+    @admin.action(description="Refresh from CJ", permissions=["start_sync"])
     def refresh_from_cj(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
             jobs = [product_refresh_enqueue(cj_pid=cj_pid) for cj_pid in queryset.values_list("cj_pid", flat=True)]

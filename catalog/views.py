@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,7 @@ from catalog.serializers import (
     product_list_items,
 )
 from config.api_errors import ServiceUnavailable
+from config.permissions import staff_permission
 
 
 def _json(data: Any) -> bytes:
@@ -103,9 +104,10 @@ class ProductDetailView(APIView):
 
 
 class ProductSyncView(APIView):
-    """POST /api/products/sync (staff): enqueue a products sync; 202 with the job id and its status URL."""
+    """POST /api/products/sync (staff with `catalog.start_sync`, as the admin's Sync buttons): enqueue
+    a products sync; 202 with the job id and its status URL."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = staff_permission("catalog.start_sync")
 
     @extend_schema(
         request=ProductSyncRequestSerializer,
@@ -127,9 +129,10 @@ class ProductSyncView(APIView):
 
 
 class CJProductView(APIView):
-    """GET /api/cj/product/{pid} (staff; spends CJ quota): the live CJ product, cached for 1 h."""
+    """GET /api/cj/product/{pid} (staff with `catalog.start_sync`: spends CJ quota like a sync): the
+    live CJ product, cached for 1 h."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = staff_permission("catalog.start_sync")
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pid: str) -> Response:
@@ -137,9 +140,10 @@ class CJProductView(APIView):
 
 
 class CJStockView(APIView):
-    """GET /api/cj/stock?pid= (staff; spends CJ quota): live CJ stock per variant and warehouse."""
+    """GET /api/cj/stock?pid= (staff with `catalog.start_sync`: spends CJ quota like a sync): live CJ
+    stock per variant and warehouse."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = staff_permission("catalog.start_sync")
 
     @extend_schema(parameters=[CJStockQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:

@@ -1,18 +1,26 @@
-"""GET /api/jobs/{job_id} (staff): the status, result or error of one RQ job, whatever its queue."""
+"""GET /api/jobs/{job_id}: the status, result or error of one RQ job.
+
+Staff with the job dashboard's permission read any job; staff who may start a products sync
+(`catalog.start_sync`, the ones handed a status URL by `POST /api/products/sync`) read the jobs of
+`sync-products` only, and get 404 for the others, as for an unknown id."""
 
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from config.job_dashboard import DASHBOARD_PERMISSION
+from config.permissions import staff_any_permission
 from config.queues import SYNC_PRODUCTS, get_queue
+
+SYNC_PERMISSION = "catalog.start_sync"
+NO_SUCH_JOB = "No such job (finished jobs are kept for a limited time)."
 
 
 def _iso(moment: Any) -> str | None:
@@ -28,9 +36,9 @@ def _error(job: Job) -> str | None:
 
 
 class JobStatusView(APIView):
-    """GET /api/jobs/{job_id} (staff): status, result or error of a queued job."""
+    """GET /api/jobs/{job_id} (staff with the dashboard or the sync permission): status, result or error of a job."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = staff_any_permission(DASHBOARD_PERMISSION, SYNC_PERMISSION)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, job_id: str) -> Response:
@@ -39,7 +47,9 @@ class JobStatusView(APIView):
         try:
             job = Job.fetch(job_id, connection=connection)
         except NoSuchJobError as error:
-            raise NotFound("No such job (finished jobs are kept for a limited time).") from error
+            raise NotFound(NO_SUCH_JOB) from error
+        if not request.user.has_perm(DASHBOARD_PERMISSION) and job.origin != SYNC_PRODUCTS:
+            raise NotFound(NO_SUCH_JOB)
         status = job.get_status(refresh=False)
         return Response(
             {

@@ -155,7 +155,9 @@ class OrderAdmin(admin.ModelAdmin):
             return "-"
         return format_html("<pre>{}</pre>", json.dumps(order.last_cj_response, indent=2, sort_keys=True))
 
-    @admin.action(description="Retry forwarding to CJ (failed orders)")
+    # Retrying spends the CJ balance and cancelling refunds the buyer: both need change_order,
+    # not merely the view permission a Sales user holds.
+    @admin.action(description="Retry forwarding to CJ (failed orders)", permissions=["change"])
     def retry_forwarding(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         retried = refused = 0
         for order in queryset.filter(status=Order.Status.FAILED):
@@ -168,7 +170,7 @@ class OrderAdmin(admin.ModelAdmin):
         if refused:
             self.message_user(request, f"{refused} order(s) lack the stock to retry.", messages.WARNING)
 
-    @admin.action(description="Cancel (orders CJ has not taken)")
+    @admin.action(description="Cancel (orders CJ has not taken)", permissions=["change"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         cancelled = refused = 0
         for order in queryset:
@@ -183,7 +185,7 @@ class OrderAdmin(admin.ModelAdmin):
                 request, f"{refused} order(s) are already at CJ and were left unchanged.", messages.WARNING
             )
 
-    @admin.action(description="Export selected as CSV")
+    @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
         business_logger.info("orders.exported", extra={"by": request.user.pk, "count": queryset.count()})
         rows = queryset.order_by("-created_at").values_list(*CSV_COLUMNS).iterator(chunk_size=2000)

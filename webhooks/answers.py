@@ -1,6 +1,13 @@
 """Answers given to CJ, counted per minute in Redis, for the pause guard (CJ pauses every push
-once half of its deliveries fail). Counting never delays or fails an answer."""
+once half of its deliveries fail), and rejected posts, counted apart. Counting never delays or
+fails an answer.
 
+Only posts whose signature checked out are CJ's deliveries: a post refused before that (no or a
+wrong signature, a body too large to verify) may come from anyone, so it is counted in
+`webhooks:rejected` per reason and never in the answers the guard reads; otherwise a stranger
+could make the guard alert at will and hide a real pause."""
+
+import contextlib
 import time
 
 import redis
@@ -35,6 +42,34 @@ def answer_record(*, status_code: int) -> None:
         pipe.execute()
     except redis.RedisError:
         pass  # the guard misses one answer; the answer itself must not fail
+
+
+REJECTION_REASONS = (
+    "missing_signature",
+    "bad_signature",
+    "too_large",
+    "bad_content_length",
+    "no_signing_key",
+    "unverified",  # an error before the signature could be checked
+)
+_REJECTED_KEY = "webhooks:rejected"
+
+
+def rejection_record(*, reason: str) -> None:
+    """Count one post refused before its signature was verified; a Redis error is ignored.
+
+    A running total without expiry (a Prometheus counter), shared by every process."""
+    # The counter may miss one rejection; the answer itself must not fail.
+    with contextlib.suppress(redis.RedisError):
+        _redis().hincrby(_REJECTED_KEY, reason, 1)
+
+
+def rejection_counts() -> dict[str, int]:
+    """Rejected posts per reason since the counter began; raises redis.RedisError."""
+    counts = dict.fromkeys(REJECTION_REASONS, 0)
+    for reason, total in _redis().hgetall(_REJECTED_KEY).items():
+        counts[reason.decode() if isinstance(reason, bytes) else reason] = int(total)
+    return counts
 
 
 def answer_counts(*, window_seconds: int) -> tuple[int, int]:

@@ -60,6 +60,12 @@ def webhook_answer_counts(*, window_seconds: int = GUARD_WINDOW_SECONDS) -> tupl
     return answers.answer_counts(window_seconds=window_seconds)
 
 
+def webhook_rejection_counts() -> dict[str, int]:
+    """Posts refused before their signature was verified, per reason, since the count began;
+    raises redis.RedisError. They never enter the pause guard's answers."""
+    return answers.rejection_counts()
+
+
 def _ratio(part: int, whole: int, min_samples: int) -> float:
     return round(part / whole, 4) if whole >= max(min_samples, 1) else 0.0
 

@@ -4,6 +4,9 @@ CJ wants HTTP 200 within 3 seconds and pauses every push once half of them fail,
 does only what an answer needs: a size check, the signature over the raw body, one INSERT, and
 the enqueue after commit. No session authentication (no CSRF), no throttle: CJ's bursts are
 legitimate and the signature check is cheaper than a throttle lookup.
+
+Only verified posts count in the pause guard's answers; a post refused before its signature was
+verified is logged on `security` and counted apart (`cj_webhook_rejected_total{reason}`).
 """
 
 import logging
@@ -55,19 +58,51 @@ def _client_address(request: Request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+class _Rejected(Exception):
+    """A post refused before its signature was verified: `reason` labels the rejection counter."""
+
+    def __init__(self, reason: str, answer: exceptions.APIException) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.answer = answer
+
+    def log(self, request: Request) -> None:
+        client = _client_address(request)
+        if self.reason in ("missing_signature", "bad_signature"):
+            # The event name and reasons the README documents for signature failures.
+            reason = "missing" if self.reason == "missing_signature" else "wrong"
+            security_logger.warning("security.webhook.bad_signature", extra={"client": client, "reason": reason})
+        else:
+            security_logger.warning("security.webhook.rejected", extra={"client": client, "reason": self.reason})
+
+
 def _raw_body(request: Request) -> bytes:
+    """The body, refused (as _Rejected) when its length is not a number or over the limit."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError as error:
-        raise exceptions.ParseError("Content-Length is not a number.") from error
+        raise _Rejected("bad_content_length", exceptions.ParseError("Content-Length is not a number.")) from error
     if declared > settings.WEBHOOKS_MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+        raise _Rejected("too_large", PayloadTooLarge())
     try:
         body = request.body
     except RequestDataTooBig as error:
-        raise PayloadTooLarge() from error
+        raise _Rejected("too_large", PayloadTooLarge()) from error
     if len(body) > settings.WEBHOOKS_MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+        raise _Rejected("too_large", PayloadTooLarge())
+    return body
+
+
+def _verified_body(request: Request) -> bytes:
+    """The body of a post whose signature fits; raises _Rejected otherwise."""
+    body = _raw_body(request)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    matches = signature_matches(body=body, signature=signature)
+    if matches is None:
+        logger.error("webhooks.no_signing_key")
+        raise _Rejected("no_signing_key", ServiceUnavailable("The receiver does not know the account's openId yet."))
+    if not matches:
+        raise _Rejected("bad_signature" if signature else "missing_signature", InvalidSignature())
     return body
 
 
@@ -75,6 +110,9 @@ class CJWebhookReceiveView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
+    # Set by post(): a verified post counts in the pause guard's answers, a rejected one apart.
+    is_verified = False
+    rejection: str | None = None
 
     @extend_schema(
         summary="CJ webhook receiver",
@@ -88,18 +126,13 @@ class CJWebhookReceiveView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        body = _raw_body(request)
-        signature = request.headers.get(SIGNATURE_HEADER)
-        matches = signature_matches(body=body, signature=signature)
-        if matches is None:
-            logger.error("webhooks.no_signing_key")
-            raise ServiceUnavailable("The receiver does not know the account's openId yet.")
-        if not matches:
-            security_logger.warning(
-                "security.webhook.bad_signature",
-                extra={"client": _client_address(request), "reason": "wrong" if signature else "missing"},
-            )
-            raise InvalidSignature()
+        try:
+            body = _verified_body(request)
+        except _Rejected as rejected:
+            self.rejection = rejected.reason
+            rejected.log(request)
+            raise rejected.answer from rejected
+        self.is_verified = True
         try:
             message = message_parse(body)
         except MessageInvalid as error:
@@ -111,6 +144,10 @@ class CJWebhookReceiveView(APIView):
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
-        if request.method == "POST":
+        if request.method != "POST":
+            return response
+        if self.is_verified:
             answers.answer_record(status_code=response.status_code)
+        else:
+            answers.rejection_record(reason=self.rejection or "unverified")
         return response

@@ -4,6 +4,7 @@ import contextlib
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +14,14 @@ from catalog.models import Product
 from catalog.services import products_aggregates_refresh, variant_stock_set, variant_update_from_cj
 from catalog.sync.upsert import products_upsert
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory, cj_product, cj_variant
+
+
+@pytest.fixture
+def staff_user(staff_user):
+    """Staff who may start a sync and look CJ up live (both need `catalog.start_sync`)."""
+    staff_user.user_permissions.add(Permission.objects.get(content_type__app_label="catalog", codename="start_sync"))
+    return staff_user
+
 
 pytestmark = pytest.mark.django_db
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import connection
 
@@ -15,6 +16,14 @@ from catalog.sync.stock import variants_stock_refresh
 from integrations.cj.client import get_client
 from integrations.cj.errors import CJNotFoundError
 from tests.catalog.factories import VariantFactory
+
+
+@pytest.fixture
+def staff_user(staff_user):
+    """Staff who may start a sync and look CJ up live (both need `catalog.start_sync`)."""
+    staff_user.user_permissions.add(Permission.objects.get(content_type__app_label="catalog", codename="start_sync"))
+    return staff_user
+
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,10 +2,11 @@
 others get (the API's error format, and nothing that tells them whether the object exists)."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from config.queues import SYNC_PRODUCTS, get_queue
+from config.queues import CREATE_ORDER, SYNC_PRODUCTS, get_queue
 from tests.crm.factories import CustomerFactory, LeadFactory, SalesUserFactory, StaffUserFactory, UserFactory
 from tests.orders.factories import OrderFactory
 
@@ -41,9 +42,35 @@ def test_staff_only_objects_refuse_anonymous_buyers_and_staff_without_permission
     bare_staff = _client(StaffUserFactory())
     assert _error_code(bare_staff.get(urls["lead"])) == (403, "permission_denied")
     assert _error_code(bare_staff.get(urls["customer"])) == (403, "permission_denied")
-    # The Sales group reads them; any staff user reads job statuses.
+    # The Sales group reads leads and customers, not job statuses (those need the dashboard's or
+    # the sync permission).
     sales = _client(SalesUserFactory())
-    assert [sales.get(url).status_code for url in urls.values()] == [200, 200, 200]
+    assert [sales.get(url).status_code for url in urls.values()] == [200, 200, 403]
+    assert _error_code(bare_staff.get(urls["job"])) == (403, "permission_denied")
+
+
+def _staff_with(*codenames: str):
+    user = StaffUserFactory()
+    for codename in codenames:
+        app_label, name = codename.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
+    return user
+
+
+@pytest.mark.django_db
+def test_job_statuses_need_the_dashboard_permission_or_the_sync_permission_for_sync_jobs():
+    sync_job = get_queue(SYNC_PRODUCTS).enqueue("catalog.jobs.products_sync_job")
+    order_job = get_queue(CREATE_ORDER).enqueue("orders.jobs.order_forward_to_cj_job", 1)
+    syncer = _client(_staff_with("catalog.start_sync"))
+    operator = _client(_staff_with("django_rq.admin"))
+
+    assert syncer.get(f"/api/jobs/{sync_job.id}").json()["status"] == "queued"
+    # Another queue's job does not exist for a syncer: 404 as for an unknown id.
+    assert _error_code(syncer.get(f"/api/jobs/{order_job.id}")) == (404, "not_found")
+    assert [operator.get(f"/api/jobs/{job.id}").json()["queue"] for job in (sync_job, order_job)] == [
+        SYNC_PRODUCTS,
+        CREATE_ORDER,
+    ]
 
 
 @pytest.mark.django_db

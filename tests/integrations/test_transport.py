@@ -219,10 +219,10 @@ def test_client_state_lives_in_the_test_redis(cj_simulator):
 
 
 def test_budget_is_exported_as_metrics_and_in_health(cj_simulator, settings, client):
-    settings.METRICS_TOKEN = ""
+    settings.METRICS_TOKEN = "metrics-test-token"
     get_client().list_products(size=5)
 
-    metrics = client.get("/metrics").content.decode()
+    metrics = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-test-token").content.decode()
     health = client.get("/health").json()
 
     assert 'cj_budget_used{kind="points"} 50.0' in metrics
