@@ -66,7 +66,7 @@ class LeadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "name",
             "email",
