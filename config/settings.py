@@ -5,6 +5,7 @@ Every variable is documented in `.env.example` and the README.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 import redis
@@ -180,7 +181,7 @@ RQ_MAINTENANCE_INTERVAL = env.int("RQ_MAINTENANCE_INTERVAL", default=60)
 RQ_SHOW_ADMIN_LINK = True
 
 # --- API ----------------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # Token first, so an anonymous caller of a protected endpoint gets 401 with
