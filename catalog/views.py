@@ -54,7 +54,7 @@ class ProductListView(APIView):
             {"results": ProductListItemSerializer(many=True), "next": serializers.URLField(allow_null=True)},
         ),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         # A hit is served before validation: only valid queries' responses are ever stored.
         key = list_key(request.query_params.lists(), host=request.get_host())
         body, version = cached_list_get(key)
@@ -90,7 +90,7 @@ class ProductDetailView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(operation_id="products_detail", responses=ProductDetailSerializer)
-    def get(self, request: Request, product_id: int) -> Response:
+    def get(self, request: Request, product_id: int) -> HttpResponse:
         key = detail_key(product_id)
         body = products_cache().get(key)
         if body is None:

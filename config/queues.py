@@ -10,7 +10,6 @@ The worker class that runs the jobs is `config.worker.Worker`.
 
 import logging
 import os
-from collections.abc import Callable
 from typing import Any
 
 import django_rq
@@ -20,6 +19,7 @@ from django.db import transaction
 from rq import Retry
 from rq.job import Job
 from rq.queue import Queue
+from rq.types import FunctionReferenceType
 
 from config.request_context import current_request_id
 
@@ -58,7 +58,7 @@ def job_id(kind: str, pk: int | str) -> str:
     return f"{kind}-{pk}"
 
 
-def enqueue(queue_name: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> Job:
+def enqueue(queue_name: str, func: FunctionReferenceType, *args: Any, **kwargs: Any) -> Job:
     """Enqueue now and return the job; raises redis.RedisError when Redis is unreachable.
 
     `func` is the job's dotted path (`"orders.jobs.order_forward_to_cj_job"`), so the enqueuing
@@ -77,7 +77,7 @@ def enqueue(queue_name: str, func: Callable[..., Any] | str, *args: Any, **kwarg
     return job
 
 
-def enqueue_on_commit(queue_name: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(queue_name: str, func: FunctionReferenceType, *args: Any, **kwargs: Any) -> None:
     """Enqueue once the current transaction commits; never if it rolls back.
 
     A Redis outage at that moment is logged (`jobs.enqueue_failed`), not raised: the row is

@@ -5,6 +5,7 @@ Every variable is documented in `.env.example` and the README.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 import redis
@@ -191,7 +192,7 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
 
 # --- API ----------------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # Token first, so an anonymous caller of a protected endpoint gets 401 with

@@ -59,7 +59,7 @@ def _warm_orm() -> None:
     try:
         for model in apps.get_models():
             if model._meta.managed and not model._meta.proxy:
-                list(model.objects.filter(pk=None)[:1])
+                list(model._default_manager.filter(pk=None)[:1])
     except DatabaseError as error:
         jobs_logger.warning("jobs.warm_up_skipped", extra={"error": str(error)})
     finally:

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
+from config.users import admin_request_user
 from crm import selectors
 from crm.models import Lead
 
@@ -26,7 +27,8 @@ def crm_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
     week = {"created_at__gte": week_start.isoformat(), "created_at__lt": week_end.isoformat()}
     new_this_week = selectors.lead_count_created_between(start=week_start, end=week_end)
     unassigned = selectors.lead_count_open_unassigned()
-    mine = selectors.lead_count_open_owned_by(user_id=request.user.pk)
+    user_id = admin_request_user(request).pk
+    mine = selectors.lead_count_open_owned_by(user_id=user_id)
     proposals = selectors.lead_list_with_pending_proposals().count()
     yield DashboardPanel(
         key="leads-glance",
@@ -41,7 +43,7 @@ def crm_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
                 _lead_list_url(pipeline="open", owner__isnull="True"),
                 badge="warning" if unassigned else "ok",
             ),
-            DashboardItem("My open leads", mine, _lead_list_url(pipeline="open", owner__id__exact=request.user.pk)),
+            DashboardItem("My open leads", mine, _lead_list_url(pipeline="open", owner__id__exact=user_id)),
             DashboardItem(
                 "Leads with proposed changes",
                 proposals,

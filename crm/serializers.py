@@ -79,7 +79,7 @@ class LeadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "name",
             "email",

@@ -9,7 +9,7 @@ permission (`view_*` to read, `add_*` to create): the "Sales" group has them.
 import logging
 from typing import Any
 
-import django_filters
+import django_filters.rest_framework
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes

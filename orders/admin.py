@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -64,7 +64,7 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     Order.Status.PENDING: "warning",
     Order.Status.FORWARDING: "warning",
     Order.Status.PLACED: "ok",
@@ -186,7 +186,7 @@ class OrderAdmin(admin.ModelAdmin):
             )
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> StreamingHttpResponse:
         business_logger.info("orders.exported", extra={"by": request.user.pk, "count": queryset.count()})
         rows = queryset.order_by("-created_at").values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
         return csv_stream_response(CSV_COLUMNS, rows, filename="orders")

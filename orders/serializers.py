@@ -20,7 +20,8 @@ def _validate_lines(lines: list[dict]) -> list[dict]:
 class QuoteRequestSerializer(serializers.Serializer):
     country_code = serializers.RegexField(r"^[A-Za-z]{2}$", error_messages={"invalid": "Two letters (ISO 3166-1)."})
     zip = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    items = LineSerializer(many=True, allow_empty=False, max_length=20)
+    # DRF (3.15+) passes max_length on to the ListSerializer of many=True; the stubs' __init__ lacks it.
+    items = LineSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
 
     def validate_country_code(self, value: str) -> str:
         return value.upper()
@@ -53,7 +54,8 @@ class OrderCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=50)
     phone = serializers.RegexField(r"^\+?[0-9 ()-]{6,20}$", required=False, allow_blank=True, default="", max_length=20)
     shipping_address = AddressSerializer()
-    items = LineSerializer(many=True, allow_empty=False, max_length=20)
+    # DRF (3.15+) passes max_length on to the ListSerializer of many=True; the stubs' __init__ lacks it.
+    items = LineSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
     logistic_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
 
     def validate_items(self, value: list[dict]) -> list[dict]:

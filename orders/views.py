@@ -96,7 +96,7 @@ class OrderDetailView(APIView):
         order = selectors.order_get_for_reader(
             number=number,
             access_token=request.headers.get("X-Order-Token"),
-            is_staff=bool(request.user and request.user.is_staff),
+            is_staff=request.user.is_staff,
         )
         if order is None:
             raise exceptions.NotFound("No order with this number, or the order token is missing or wrong.")

@@ -91,7 +91,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 # --- dashboard ----------------------------------------------------------------------------------
 DASHBOARD_WINDOW_SECONDS = 24 * 60 * 60
-STATUS_BADGES = {WebhookEvent.Status.PROCESSED: "ok", WebhookEvent.Status.FAILED: "danger"}
+STATUS_BADGES: dict[str, str] = {WebhookEvent.Status.PROCESSED: "ok", WebhookEvent.Status.FAILED: "danger"}
 
 
 def _event_list_url(**params: str) -> str:
@@ -140,7 +140,6 @@ def webhooks_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
         ),
     )
     stats = selectors.webhook_pause_guard_stats()
-    limits = {"threshold": stats.threshold, "min_samples": stats.min_samples}
     last_hour = (timezone.now() - timedelta(seconds=selectors.GUARD_WINDOW_SECONDS)).replace(microsecond=0)
     yield DashboardPanel(
         key="webhooks-pause-guard",
@@ -153,7 +152,8 @@ def webhooks_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
                 ratio=stats.answer_failure_ratio,
                 part=stats.answers_failed,
                 whole=stats.answers_total,
-                **limits,
+                threshold=stats.threshold,
+                min_samples=stats.min_samples,
             ),
             _guard_item(
                 "Events failing to process",
@@ -161,7 +161,8 @@ def webhooks_panels(request: HttpRequest) -> Iterable[DashboardPanel]:
                 part=stats.events_failed,
                 whole=stats.events_total,
                 url=_event_list_url(status__exact=WebhookEvent.Status.FAILED, received_at__gte=last_hour.isoformat()),
-                **limits,
+                threshold=stats.threshold,
+                min_samples=stats.min_samples,
             ),
         ),
     )

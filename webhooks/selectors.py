@@ -74,6 +74,8 @@ def webhook_pause_guard_stats() -> PauseGuardStats:
     """The last hour's failure shares; alerting when either passes WEBHOOKS_ALERT_FAILURE_RATIO
     (with at least WEBHOOKS_ALERT_MIN_SAMPLES answers or processed events behind it)."""
     threshold, min_samples = settings.WEBHOOKS_ALERT_FAILURE_RATIO, settings.WEBHOOKS_ALERT_MIN_SAMPLES
+    answers_total: int | None
+    answers_failed: int | None
     try:
         answers_total, answers_failed = webhook_answer_counts()
     except redis.RedisError:

@@ -12,7 +12,7 @@ by the database even when the process is killed.
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
@@ -113,7 +113,7 @@ def _run_to_resume(kind: str, run_id: int | None) -> SyncRun | None:
     )
 
 
-def _listing_changed(summary: cj.ProductSummary, current: dict[str, Any] | None) -> bool:
+def _listing_changed(summary: cj.ProductSummary, current: Mapping[str, Any] | None) -> bool:
     if current is None:
         return True
     low = summary.sell_price.low.quantize(Decimal("0.01"))
@@ -253,7 +253,7 @@ def _fetch_details(run: SyncRun, summaries: tuple, *, client: Any) -> tuple[list
 
 
 def _record_misses(run: SyncRun, seen: redis.Redis) -> None:
-    seen_pids = {pid.decode() for pid in seen.smembers(_seen_key(run))}
+    seen_pids = {pid.decode() if isinstance(pid, bytes) else pid for pid in seen.smembers(_seen_key(run))}
     if len(seen_pids) < int(run.checkpoint.get("seen", 0)) * 0.99 or not seen_pids:
         # The seen-set was lost (Redis flushed mid-run): never deactivate on partial knowledge.
         logger.warning("catalog.sync.misses_skipped", extra={"run": run.pk, "seen": len(seen_pids)})

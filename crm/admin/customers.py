@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from config.users import admin_request_user
 from crm import services
 from crm.admin.forms import ContactAdminForm, CustomerAdminForm
 from crm.admin.leads import ContactHistoryMixin, LeadContactInline, status_badge_html
@@ -150,7 +151,7 @@ class ContactAdmin(admin.ModelAdmin):
             direction=obj.direction,
             summary=obj.summary,
             happened_at=obj.happened_at,
-            by=request.user,
+            by=admin_request_user(request),
         )
         obj.pk = contact.pk
         obj._state.adding = False

@@ -58,18 +58,21 @@ class LeadAdminForm(_PersonFieldsMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "status" in self.fields and self.instance.pk:
+        status_field = self.fields.get("status")  # absent when read-only
+        if isinstance(status_field, forms.ChoiceField) and self.instance.pk:
             current = self.instance.status
             allowed = {status for status in self.instance.allowed_next_statuses() if status != Lead.Status.CONVERTED}
-            self.fields["status"].choices = [
+            status_field.choices = [
                 (value, label) for value, label in Lead.Status.choices if value == current or value in allowed
             ]
-            self.fields["status"].help_text = "Only the next steps of the pipeline are offered."
-        if "owner" in self.fields:
-            self.fields["owner"].queryset = _staff_users()
+            status_field.help_text = "Only the next steps of the pipeline are offered."
+        owner_field = self.fields.get("owner")
+        if isinstance(owner_field, forms.ModelChoiceField):
+            owner_field.queryset = _staff_users()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("status") == Lead.Status.LOST and not (data.get("lost_reason") or "").strip():
             self.add_error("lost_reason", "Say why the lead was lost.")
         status = data.get("status", self.instance.status)
@@ -103,7 +106,8 @@ class CustomerAdminForm(_PersonFieldsMixin, forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "has_marketing_consent" in data:
             if data["has_marketing_consent"] and not self.instance.marketing_consent_at:
                 self.instance.marketing_consent_at = timezone.now()
@@ -124,7 +128,7 @@ class ContactInlineForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ("channel", "direction", "summary", "happened_at")
+        fields: tuple[str, ...] = ("channel", "direction", "summary", "happened_at")
         widgets = {"summary": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
 
@@ -133,7 +137,8 @@ class ContactAdminForm(ContactInlineForm):
         fields = ("lead", "customer", "channel", "direction", "summary", "happened_at")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("lead") and not data.get("customer"):
             raise ValidationError("Choose the lead or the customer this contact was with.")
         return data
@@ -146,7 +151,9 @@ class LeadAssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _staff_users()
+        owner_field = self.fields["owner"]
+        if isinstance(owner_field, forms.ModelChoiceField):
+            owner_field.queryset = _staff_users()
 
 
 class LeadStatusForm(forms.Form):
@@ -156,7 +163,8 @@ class LeadStatusForm(forms.Form):
     lost_reason = forms.CharField(max_length=200, required=False, help_text="Required for “lost”.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("status") == Lead.Status.LOST and not (data.get("lost_reason") or "").strip():
             self.add_error("lost_reason", "Say why these leads were lost.")
         return data

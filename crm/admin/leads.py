@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.forms import Form
+from django.forms import Form, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,6 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from config.admin_csv import csv_stream_response
+from config.users import admin_request_user
 from crm import services
 from crm.admin.forms import ContactInlineForm, LeadAdminForm, LeadAssignForm, LeadStatusForm
 from crm.admin.proposals import LeadProposalsMixin, PendingProposalListFilter
@@ -72,7 +73,7 @@ class ContactHistoryMixin:
 
     contact_subject = "lead"
 
-    def save_formset(self, request: HttpRequest, form: Form, formset: Any, change: bool) -> None:
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: Any, change: bool) -> None:
         if formset.model is not Contact:
             formset.save()
             return
@@ -85,7 +86,7 @@ class ContactHistoryMixin:
                 direction=contact.direction,
                 summary=contact.summary,
                 happened_at=contact.happened_at,
-                by=request.user,
+                by=admin_request_user(request),
             )
             for contact in formset.new_objects
         ]
@@ -236,15 +237,16 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
     # --- saving through the services -------------------------------------------------------------
 
     def save_model(self, request: HttpRequest, obj: Lead, form: Form, change: bool) -> None:
+        by = admin_request_user(request)
         if not change:
-            lead = services.lead_create_by_staff(by=request.user, **form.cleaned_data)
+            lead = services.lead_create_by_staff(by=by, **form.cleaned_data)
             # The admin goes on with `obj` (change message, redirect): make it the stored lead.
             obj.pk = lead.pk
             obj._state.adding = False
             obj.refresh_from_db()
             return
         services.lead_update_by_staff(
-            lead=obj, changes={name: form.cleaned_data[name] for name in form.changed_data}, by=request.user
+            lead=obj, changes={name: form.cleaned_data[name] for name in form.changed_data}, by=by
         )
 
     # --- bulk actions ----------------------------------------------------------------------------
@@ -252,8 +254,9 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
     @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
         count = 0
+        me = admin_request_user(request)
         for lead in queryset:
-            services.lead_assign(lead=lead, owner=request.user, by=request.user)
+            services.lead_assign(lead=lead, owner=me, by=me)
             count += 1
         self.message_user(request, f"{count} lead(s) assigned to you.", messages.SUCCESS)
 
@@ -264,7 +267,7 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
             return self._action_page(request, queryset, form, "assign_to", "Assign leads", "Assign")
         owner = form.cleaned_data["owner"]
         for lead in queryset:
-            services.lead_assign(lead=lead, owner=owner, by=request.user)
+            services.lead_assign(lead=lead, owner=owner, by=admin_request_user(request))
         who = owner.get_username() if owner else "nobody"
         self.message_user(request, f"{queryset.count()} lead(s) assigned to {who}.", messages.SUCCESS)
         return None
@@ -281,7 +284,7 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
                     lead=lead,
                     status=form.cleaned_data["status"],
                     lost_reason=form.cleaned_data["lost_reason"],
-                    by=request.user,
+                    by=admin_request_user(request),
                 )
                 changed += 1
             except services.CrmError as error:
@@ -294,7 +297,7 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> StreamingHttpResponse:
-        return leads_csv_response(queryset, user_id=request.user.pk, filename="leads-selected")
+        return leads_csv_response(queryset, user_id=admin_request_user(request).pk, filename="leads-selected")
 
     def _action_page(
         self, request: HttpRequest, queryset: QuerySet[Lead], form: Form, action: str, title: str, submit: str
@@ -321,7 +324,7 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
         ]
         return extra + super().get_urls()
 
-    def export_filtered_view(self, request: HttpRequest) -> HttpResponse:
+    def export_filtered_view(self, request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         """The changelist's current filters and search, as CSV (all pages)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -329,7 +332,7 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:crm_lead_changelist"))
-        return leads_csv_response(changelist.get_queryset(request), user_id=request.user.pk)
+        return leads_csv_response(changelist.get_queryset(request), user_id=admin_request_user(request).pk)
 
     def convert_view(self, request: HttpRequest, lead_id: int) -> HttpResponse:
         """GET: confirmation page. POST: convert the lead and open its customer."""
@@ -339,7 +342,7 @@ class LeadAdmin(ContactHistoryMixin, LeadProposalsMixin):
         change_url = reverse("admin:crm_lead_change", args=[lead.pk])
         if request.method == "POST":
             try:
-                customer = services.lead_convert_to_customer(lead=lead, by=request.user)
+                customer = services.lead_convert_to_customer(lead=lead, by=admin_request_user(request))
             except services.CrmError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return HttpResponseRedirect(change_url)

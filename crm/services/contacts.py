@@ -6,17 +6,17 @@ Every logged contact is a `business` audit log line; logs carry ids, never email
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q
 from django.utils import timezone
 
+from config.users import AuthUser
 from crm.errors import CrmError
 from crm.models import Contact, Customer, Lead
 
 business_logger = logging.getLogger("business")
 
 
-def _user_id(user: AbstractBaseUser | None) -> int | None:
+def _user_id(user: AuthUser | None) -> int | None:
     return user.pk if user is not None else None
 
 
@@ -27,7 +27,7 @@ def contact_log(
     lead: Lead | None = None,
     customer: Customer | None = None,
     direction: str = Contact.Direction.OUTBOUND,
-    by: AbstractBaseUser | None = None,
+    by: AuthUser | None = None,
     happened_at: Any = None,
 ) -> Contact:
     """Add an entry to the contact history of a lead and/or a customer.

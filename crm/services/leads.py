@@ -9,10 +9,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.users import AuthUser
 from crm.errors import LeadTransitionNotAllowed, OwnerNotStaff
 from crm.models import Contact, Customer, Lead, LeadStatusChange
 from crm.selectors import email_normalise
@@ -46,7 +46,7 @@ LEAD_STAFF_FIELDS = (
 LEAD_PROPOSABLE_FIELDS = ("name", *LEAD_DETAIL_FIELDS, "has_marketing_consent")
 
 
-def _user_id(user: AbstractBaseUser | None) -> int | None:
+def _user_id(user: AuthUser | None) -> int | None:
     return user.pk if user is not None else None
 
 
@@ -144,14 +144,14 @@ def _lead_open_locked(*, email: str) -> Lead | None:
 
 def lead_create_by_staff(
     *,
-    by: AbstractBaseUser,
+    by: AuthUser,
     name: str,
     email: str,
     phone: str = "",
     company: str = "",
     message: str = "",
     source: str = Lead.Source.MANUAL,
-    owner: AbstractBaseUser | None = None,
+    owner: AuthUser | None = None,
     lost_reason: str = "",
     has_marketing_consent: bool = False,
     landing_page: str = "",
@@ -191,7 +191,7 @@ def lead_create_by_staff(
 
 
 @transaction.atomic
-def lead_update_by_staff(*, lead: Lead, changes: Mapping[str, Any], by: AbstractBaseUser) -> Lead:
+def lead_update_by_staff(*, lead: Lead, changes: Mapping[str, Any], by: AuthUser) -> Lead:
     """Apply a staff edit of a lead: `changes` maps each changed field to its new value.
 
     Plain fields are saved as given (consent dated when given, undated when withdrawn); a new
@@ -226,7 +226,7 @@ def lead_update_by_staff(*, lead: Lead, changes: Mapping[str, Any], by: Abstract
     return current
 
 
-def lead_assign(*, lead: Lead, owner: AbstractBaseUser | None, by: AbstractBaseUser | None = None) -> Lead:
+def lead_assign(*, lead: Lead, owner: AuthUser | None, by: AuthUser | None = None) -> Lead:
     """Give the lead to an owner (an active staff user), or take it from its owner with `owner=None`.
 
     Raises OwnerNotStaff. Logs `crm.lead.assigned`.
@@ -250,7 +250,7 @@ def lead_assign(*, lead: Lead, owner: AbstractBaseUser | None, by: AbstractBaseU
     return lead
 
 
-def _lead_move(*, lead: Lead, to_status: str, by: AbstractBaseUser | None, note: str = "") -> None:
+def _lead_move(*, lead: Lead, to_status: str, by: AuthUser | None, note: str = "") -> None:
     """Record the move of a locked lead; the caller has set the other fields and saves them."""
     from_status = lead.status
     if to_status not in lead.allowed_next_statuses():
@@ -270,7 +270,7 @@ def _lead_move(*, lead: Lead, to_status: str, by: AbstractBaseUser | None, note:
 
 @transaction.atomic
 def lead_status_change(
-    *, lead: Lead, status: str, by: AbstractBaseUser | None = None, lost_reason: str = "", note: str = ""
+    *, lead: Lead, status: str, by: AuthUser | None = None, lost_reason: str = "", note: str = ""
 ) -> Lead:
     """Move the lead along the pipeline, recording the move in its status history.
 
@@ -293,7 +293,7 @@ def lead_status_change(
 
 
 @transaction.atomic
-def lead_convert_to_customer(*, lead: Lead, by: AbstractBaseUser | None = None) -> Customer:
+def lead_convert_to_customer(*, lead: Lead, by: AuthUser | None = None) -> Customer:
     """Convert a qualified lead: create the customer (or link the existing one with that email),
     link the lead's contact history to it, and mark the lead converted.
 

@@ -7,10 +7,10 @@ and field names, never the values.
 import logging
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from config.users import AuthUser
 from crm.errors import ProposalNotApplicable
 from crm.models import Contact, Lead
 from crm.services.leads import LEAD_PROPOSABLE_FIELDS, lead_update_by_staff
@@ -30,7 +30,7 @@ def lead_proposal_changes(*, lead: Lead, contact: Contact) -> dict[str, tuple[ob
 
 
 @transaction.atomic
-def lead_proposal_apply(*, contact_id: int, by: AbstractBaseUser, fields: Sequence[str] | None = None) -> Lead:
+def lead_proposal_apply(*, contact_id: int, by: AuthUser, fields: Sequence[str] | None = None) -> Lead:
     """Apply the changes a repeat submission proposed (all of them, or only `fields`) to its lead,
     and mark the proposal applied (when, by whom) so it is not offered again.
 

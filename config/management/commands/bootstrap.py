@@ -36,7 +36,7 @@ class Command(BaseCommand):
 
     def _ensure_database(self) -> None:
         db = settings.DATABASES["default"]
-        params = {
+        params: dict[str, Any] = {
             "dbname": "postgres",
             "host": db.get("HOST") or None,
             "port": db.get("PORT") or None,

@@ -30,7 +30,7 @@ def _variant(sim: Simulator, body: dict[str, Any]) -> tuple[cat.SimProduct, cat.
 def reset(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     """Fresh state; settings not given keep the server's start-up values (see SimConfig)."""
     try:
-        config = SimConfig.from_dict(body, base=sim.base_config)  # type: ignore[attr-defined]
+        config = SimConfig.from_dict(body, base=sim.base_config)
     except (TypeError, ValueError) as error:
         raise ControlError(str(error)) from error
     sim.reset(config)

@@ -61,7 +61,7 @@ def object_body(request: SimRequest) -> dict[str, Any]:
 def int_arg(request: SimRequest, name: str, default: int, low: int, high: int) -> int:
     """A query argument as an int within [low, high] (`default` when absent); SimError 1600300 otherwise."""
     raw = request.arg(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         value = int(raw)
