@@ -182,7 +182,7 @@ RQ_SHOW_ADMIN_LINK = True
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     # Token first, so an anonymous caller of a protected endpoint gets 401 with
     # `WWW-Authenticate: Token` (session first would answer 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
