@@ -1,6 +1,7 @@
 """Any bytes on any input path answer 4xx in the API's one error format, never 5xx.
 
-The inputs that answered 500 (issue #17, finding 4): deeply nested JSON bodies.
+The inputs that answered 500 (issue #17, finding 4): deeply nested JSON bodies, NUL in a path
+segment or a query value, oversized query strings.
 """
 
 import io
@@ -9,11 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework.exceptions import ParseError
 from rest_framework.test import APIClient
 
 from config.parsers import MAX_JSON_DEPTH, JSONParser
+from tests.orders.factories import OrderFactory
 from webhooks.messages import sign
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +105,64 @@ def test_the_cj_webhook_receiver_answers_a_signed_deep_body_with_400(api_client,
     assert _assert_error(response, 400, "validation_error")["error"]["details"] == {
         "body": ["the body is not valid JSON"]
     }
+
+
+# --- NUL and oversized query strings ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_staff", [False, True])
+def test_a_nul_in_an_order_number_is_404_as_for_any_unknown_order(as_staff):
+    order = OrderFactory()
+    client = _superuser_client() if as_staff else APIClient()
+
+    response = client.get(f"/api/orders/{order.number}%00", HTTP_X_ORDER_TOKEN=order.access_token)
+
+    assert _assert_error(response, 404, "not_found")["error"] == {
+        "code": "not_found",
+        "message": "Not found.",
+        "details": {},
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/products/1%00", "/api/crm/leads/1%00", "/api/crm/customers/%00", "/api/jobs/%00", "/api/cj/product/P%00"],
+)
+def test_a_nul_in_any_api_path_is_404(path):
+    _assert_error(_superuser_client().get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/products?q=a%00b", "q"),
+        ("/api/products?cursor=%00", "cursor"),
+        ("/api/crm/leads?search=%00", "search"),
+        ("/api/crm/customers?email=a%00@example.com", "email"),
+        ("/api/cj/stock?pid=%00", "pid"),
+        ("/api/products?li%00mit=1", "limit"),
+    ],
+)
+def test_a_nul_in_any_query_parameter_is_400_naming_it(path, name):
+    response = _superuser_client().get(path)
+
+    body = _assert_error(response, 400, "validation_error")
+    assert body["error"]["details"] == {name: ["Null characters are not allowed."]}
+
+
+def test_a_nul_in_an_admin_filter_is_400_not_500():
+    client = APIClient()
+    client.force_login(get_user_model().objects.create_superuser(username="boss", password="pw-boss-1"))
+
+    assert client.get("/admin/crm/lead/?status=%00").status_code == 400
+    assert client.get("/admin/crm/lead/%00/change/").status_code == 404
+    assert client.get("/admin/crm/lead/?status=new").status_code == 200
+
+
+def test_a_query_string_with_too_many_parameters_is_400(api_client):
+    query = "&".join(f"p{index}=1" for index in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+
+    response = api_client.get(f"/api/products?{query}")
+
+    body = _assert_error(response, 400, "parse_error")
+    assert body["error"]["message"] == "The query string has too many parameters."
