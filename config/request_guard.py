@@ -6,6 +6,9 @@ search boxes). Checking once here covers every route, present and future, instea
 converter, filter and selector. A path with NUL names nothing: 404. A query value with NUL is bad
 input: 400. A query string with more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS is also 400
 (Django raises TooManyFieldsSent on first access, which the API's handler would answer as 500).
+A cookie holding NUL (a quoted cookie may spell it `\\000`) is dropped, as if never sent: the
+session cookie reaches the database on every page, and a client stuck with a bad cookie would
+otherwise get an error everywhere until it cleared it.
 
 Under /api/ the answers use the API's one error format; elsewhere Django's own 404 and 400 pages.
 """
@@ -43,7 +46,8 @@ def _query_names_with_nul(request: HttpRequest) -> list[str]:
 
 
 class UnstorableInputMiddleware:
-    """404 for a path holding NUL, 400 for a query string holding NUL or too many parameters."""
+    """404 for a path holding NUL, 400 for a query string holding NUL or too many parameters;
+    cookies holding NUL are dropped."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -69,4 +73,9 @@ class UnstorableInputMiddleware:
                     status=400,
                 )
             raise BadRequest(NUL_MESSAGE)
+        if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
+            security_logger.info("security.request.nul", extra={"where": "cookie", "client": _client(request)})
+            request.COOKIES = {
+                name: value for name, value in request.COOKIES.items() if NUL not in name and NUL not in value
+            }
         return self.get_response(request)

@@ -29,6 +29,7 @@ from rest_framework.test import APIClient
 
 from config.parsers import MAX_JSON_DEPTH, JSONParser
 from config.queues import SYNC_PRODUCTS, get_queue
+from tests.catalog.factories import VariantFactory
 from tests.crm.factories import CustomerFactory, LeadFactory
 from tests.orders.factories import OrderFactory
 from webhooks.messages import sign
@@ -171,6 +172,17 @@ def test_a_nul_in_an_admin_filter_is_400_not_500():
     assert client.get("/admin/crm/lead/?status=%00").status_code == 400
     assert client.get("/admin/crm/lead/%00/change/").status_code == 404
     assert client.get("/admin/crm/lead/?status=new").status_code == 200
+
+
+def test_a_cookie_holding_nul_is_ignored_instead_of_failing_every_page():
+    # What a browser sends as `sessionid="abcdefgh\000ijkl"`: Django unquotes the octal escape.
+    client = APIClient(HTTP_COOKIE='sessionid="abcdefgh\\000ijkl"; theme=dark')
+    VariantFactory()
+
+    assert client.get("/api/products").status_code == 200
+    assert client.get("/api/products/999999").status_code == 404
+    response = client.get("/admin/")
+    assert (response.status_code, response["Location"]) == (302, "/admin/login/?next=/admin/")
 
 
 def test_a_query_string_with_too_many_parameters_is_400(api_client):
