@@ -23,6 +23,12 @@ ORDERINGS: dict[str, tuple[str, bool]] = {
 }
 
 
+# Bounds of what a cursor may carry: Postgres bigint ids; Product.min_price is numeric(12, 2).
+MAX_BIGINT = 2**63 - 1
+PRICE_BOUND = Decimal(10) ** 10
+CENT = Decimal("0.01")
+
+
 class InvalidCursor(ValueError):
     """The cursor was not made by this API for this ordering."""
 
@@ -44,23 +50,51 @@ def cursor_encode(*, ordering: str, product: Product) -> str:
 
 
 def cursor_decode(*, ordering: str, cursor: str) -> tuple[Any, int]:
-    """The (sort value, id) a cursor points after; raises InvalidCursor."""
+    """The (sort value, id) a cursor points after; raises InvalidCursor.
+
+    A cursor comes back from the client, so it is checked to be one `cursor_encode` could have
+    written: a price PostgreSQL's column can hold (not NaN, Infinity or 1e999999, which fail in
+    the query), a name without NUL or unpaired surrogates, an id within bigint.
+    """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_ordering, value, last_id = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as error:
+    except (binascii.Error, ValueError, TypeError, RecursionError) as error:
         raise InvalidCursor("The cursor is not valid.") from error
-    if cursor_ordering != ordering or not isinstance(last_id, int) or not isinstance(value, str):
+    if cursor_ordering != ordering or not isinstance(value, str) or not _is_id(last_id):
         raise InvalidCursor("The cursor does not belong to this ordering.")
     field, _ = ORDERINGS[ordering]
     if field == "id":
         return last_id, last_id
     if field == "min_price":
-        try:
-            return Decimal(value), last_id
-        except ArithmeticError as error:
-            raise InvalidCursor("The cursor is not valid.") from error
+        return _cursor_price(value), last_id
+    if not _is_storable_text(value):
+        raise InvalidCursor("The cursor is not valid.")
     return value, last_id
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_BIGINT
+
+
+def _cursor_price(value: str) -> Decimal:
+    try:
+        price = Decimal(value)
+        if price.is_finite() and abs(price) < PRICE_BOUND and price == price.quantize(CENT):
+            return price
+    except ArithmeticError as error:
+        raise InvalidCursor("The cursor is not valid.") from error
+    raise InvalidCursor("The cursor is not valid.")
+
+
+def _is_storable_text(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def product_list(
