@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import redis
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -61,6 +61,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, (SuspiciousOperation, BadRequest)):
+        # Django's own "bad request" errors raised inside a view (a malformed upload, too many
+        # fields, a disallowed redirect): the caller's fault, so 400, never a 500.
+        logger.warning("api.bad_request", extra={"error": type(exc).__name__})
+        exc = exceptions.ParseError("The request is malformed.")
     elif isinstance(exc, (DatabaseOperationalError, DatabaseInterfaceError)):
         logger.error("api.database_unavailable", extra={"error": str(exc)[:300]})
         exc = ServiceUnavailable("The database is unavailable; try again shortly.")
@@ -114,6 +119,15 @@ def handler404(request: HttpRequest, exception: Exception) -> Any:
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def handler400(request: HttpRequest, exception: Exception) -> Any:
+    """Django's 400 (e.g. a Host header not in ALLOWED_HOSTS): JSON under /api/, HTML elsewhere."""
+    if request.path.startswith("/api/"):
+        return _json_error(400, "bad_request", "The request is malformed or its Host is not served here.")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
 
 
 def handler500(request: HttpRequest) -> Any:

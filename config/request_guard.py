@@ -20,6 +20,7 @@ from django.core.exceptions import BadRequest, TooManyFieldsSent
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from config.api_errors import api_not_found, error_body
+from config.client_address import client_address
 
 security_logger = logging.getLogger("security")
 
@@ -29,10 +30,6 @@ NUL_MESSAGE = "Null characters are not allowed."
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
-
-
-def _client(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _query_names_with_nul(request: HttpRequest) -> list[str]:
@@ -54,7 +51,7 @@ class UnstorableInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path_info:
-            security_logger.info("security.request.nul", extra={"where": "path", "client": _client(request)})
+            security_logger.info("security.request.nul", extra={"where": "path", "client": client_address(request)})
             if _is_api(request):
                 return api_not_found(request)
             raise Http404("No such page.")
@@ -65,7 +62,7 @@ class UnstorableInputMiddleware:
                 raise
             return JsonResponse(error_body("parse_error", "The query string has too many parameters."), status=400)
         if names:
-            security_logger.info("security.request.nul", extra={"where": "query", "client": _client(request)})
+            security_logger.info("security.request.nul", extra={"where": "query", "client": client_address(request)})
             if _is_api(request):
                 details = {name: [NUL_MESSAGE] for name in names}
                 return JsonResponse(
@@ -74,7 +71,7 @@ class UnstorableInputMiddleware:
                 )
             raise BadRequest(NUL_MESSAGE)
         if any(NUL in name or NUL in value for name, value in request.COOKIES.items()):
-            security_logger.info("security.request.nul", extra={"where": "cookie", "client": _client(request)})
+            security_logger.info("security.request.nul", extra={"where": "cookie", "client": client_address(request)})
             request.COOKIES = {
                 name: value for name, value in request.COOKIES.items() if NUL not in name and NUL not in value
             }

@@ -22,5 +22,6 @@ urlpatterns = [
     re_path(r"^api/", api_errors.api_not_found),
 ]
 
+handler400 = "config.api_errors.handler400"
 handler404 = "config.api_errors.handler404"
 handler500 = "config.api_errors.handler500"

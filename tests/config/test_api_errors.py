@@ -32,6 +32,18 @@ def test_a_domain_error_is_answered_with_its_status_code_message_and_details(api
     assert body["error"] == {"code": "gone", "message": "It is gone.", "details": {"thing": ["Gone since yesterday."]}}
 
 
+def test_a_suspicious_operation_inside_a_view_is_400_not_500(api_client):
+    _error(api_client.get("/api/test/suspicious"), 400, "parse_error")
+
+
+def test_an_api_request_for_a_host_we_do_not_serve_is_a_json_400(api_client):
+    response = api_client.get("/api/test/echo", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "bad_request"
+
+
 def test_malformed_json_is_400(api_client):
     response = api_client.generic("POST", "/api/test/echo", "{not json", content_type="application/json")
 

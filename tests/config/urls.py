@@ -9,8 +9,10 @@ urlpatterns = [
     path("api/test/throttled", views.ThrottledView.as_view()),
     path("api/test/enqueue", views.EnqueueView.as_view()),
     path("api/test/refused", views.RefusedView.as_view()),
+    path("api/test/suspicious", views.SuspiciousView.as_view()),
     *project_urlpatterns,
 ]
 
+handler400 = "config.api_errors.handler400"
 handler404 = "config.api_errors.handler404"
 handler500 = "config.api_errors.handler500"

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -81,3 +82,11 @@ class RefusedView(APIView):
 
     def post(self, request):
         raise GoneError(details={"thing": ["Gone since yesterday."]})
+
+
+class SuspiciousView(APIView):
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def get(self, request):
+        raise SuspiciousOperation("a malformed multipart boundary")
