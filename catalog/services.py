@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
+from catalog.content import description_clean
 from catalog.models import Product, Variant
 from catalog.pricing import CENT, PricingRule, current_rule
 
@@ -78,8 +79,10 @@ def products_aggregates_refresh(*, product_ids: Iterable[int]) -> set[int]:
 def product_update_by_staff(*, product: Product, name: str, description: str, status: str) -> Product:
     """Save a staff edit; an edited name or description is never overwritten by a later sync.
 
-    Invalidates the product's caches after commit.
+    The description is sanitised as CJ's are (`catalog.content`). Invalidates the product's caches
+    after commit.
     """
+    description = description_clean(description)
     current = Product.objects.select_for_update().get(pk=product.pk)
     if name != current.name:
         product.has_staff_name = True
@@ -103,7 +106,8 @@ def product_update_from_cj(
 ) -> Product | None:
     """Apply a partial product change pushed by CJ (webhook PRODUCT); staff edits win.
 
-    Returns None when we do not carry the product (the next sync will bring it).
+    The description is sanitised (`catalog.content`). Returns None when we do not carry the product
+    (the next sync will bring it).
     """
     product = Product.objects.select_for_update().filter(cj_pid=cj_pid).first()
     if product is None:
@@ -111,7 +115,7 @@ def product_update_from_cj(
     if name and not product.has_staff_name:
         product.name = name[:500]
     if description is not None and not product.has_staff_description:
-        product.description = description
+        product.description = description_clean(description)
     if images:
         product.images = list(images)
     if is_on_sale is not None:

@@ -6,7 +6,8 @@ The variants are copied (COPY) into a temporary table and merged by one statemen
 in SQL and writes only rows whose data differ. A product's price range and in-stock flag are
 computed here from the variants CJ lists, so a re-priced product is written once.
 
-Unchanged data writes nothing; staff-edited names and descriptions are kept; a variant without a
+Unchanged data writes nothing; staff-edited names and descriptions are kept (descriptions are
+sanitised, `catalog.content`); a variant without a
 stock answer keeps its stock. Caches of the changed products and prices are invalidated after commit.
 
 Where the plain path ends: this module is the sync's performance path. Its plain equivalent is
@@ -33,6 +34,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
+from catalog.content import description_clean
 from catalog.models import Category, Product, Variant
 from catalog.pricing import CENT, PricingRule, current_rule
 from catalog.services import products_aggregates_refresh
@@ -108,7 +110,7 @@ def _product_values(
     values = {
         "sku": product.sku[:100],
         "name": product.name[:500],
-        "description": product.description,
+        "description": description_clean(product.description),
         "images": list(product.images),
         "category_id": category_ids.get(product.category_id) if product.category_id else None,
         "status": Product.Status.ACTIVE if product.is_on_sale else Product.Status.INACTIVE,
