@@ -16,7 +16,7 @@ from django.utils import timezone
 from catalog.cache import catalog_cache_invalidate
 from catalog.content import description_clean
 from catalog.models import Product, Variant
-from catalog.pricing import CENT, PricingRule, current_rule
+from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
 
 logger = logging.getLogger(__name__)
 business_logger = logging.getLogger("business")
@@ -142,14 +142,15 @@ def variant_update_from_cj(
 ) -> Variant | None:
     """Apply a variant change pushed by CJ (webhook VARIANT): a new cost is re-priced by the rule.
 
-    Returns None when we do not carry the variant.
+    A cost change beyond CATALOG_MAX_PRICE_CHANGE_PERCENT is held instead: the variant keeps its
+    cost and price and the new cost waits in `pending_supplier_cost` for staff
+    (`variant_pending_cost_accept` / `_reject`). Returns None when we do not carry the variant.
     """
     variant = Variant.objects.select_for_update().filter(cj_vid=cj_vid).first()
     if variant is None:
         return None
     if supplier_cost is not None:
-        variant.supplier_cost = supplier_cost.quantize(CENT)
-        variant.price = current_rule().price_for(variant.supplier_cost)
+        _variant_cost_apply(variant, supplier_cost.quantize(CENT))
     if is_on_sale is not None:
         variant.status = Variant.Status.ACTIVE if is_on_sale else Variant.Status.INACTIVE
     if sku:
@@ -159,6 +160,63 @@ def variant_update_from_cj(
     variant.save()
     products_aggregates_refresh(product_ids=[variant.product_id])
     _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    return variant
+
+
+def _variant_cost_apply(variant: Variant, cost: Decimal) -> None:
+    if cost <= 0:  # the callers refuse it first (`integrations.cj.coercion.to_amount`)
+        raise ValueError(f"supplier cost must be positive, not {cost}")
+    if cost_change_is_held(current=variant.supplier_cost, proposed=cost):
+        variant.pending_supplier_cost = cost
+        variant.pending_since = variant.pending_since or timezone.now()
+        logger.warning(
+            "catalog.variant.cost_held",
+            extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "proposed": str(cost)},
+        )
+        return
+    variant.supplier_cost = cost
+    variant.price = current_rule().price_for(cost)
+    variant.pending_supplier_cost = variant.pending_since = None
+
+
+@transaction.atomic
+def variant_pending_cost_accept(*, variant_id: int) -> Variant | None:
+    """Staff accept CJ's held cost: the variant takes it and is re-priced by the rule.
+
+    Refreshes the product's price range and invalidates its caches after commit. Returns None when
+    the variant is gone or holds no cost (already decided).
+    """
+    variant = Variant.objects.select_for_update().filter(pk=variant_id).first()
+    if variant is None or variant.pending_supplier_cost is None:
+        return None
+    previous = variant.supplier_cost
+    variant.supplier_cost = variant.pending_supplier_cost
+    variant.price = current_rule().price_for(variant.supplier_cost)
+    variant.pending_supplier_cost = variant.pending_since = None
+    variant.save()
+    products_aggregates_refresh(product_ids=[variant.product_id])
+    _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    business_logger.info(
+        "catalog.variant.cost_accepted",
+        extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "previous": str(previous)},
+    )
+    return variant
+
+
+@transaction.atomic
+def variant_pending_cost_reject(*, variant_id: int) -> Variant | None:
+    """Staff keep the current cost and price: the held cost is dropped (a later CJ change beyond
+    the limit is held again). Returns None when the variant is gone or holds no cost."""
+    variant = Variant.objects.select_for_update().filter(pk=variant_id).first()
+    if variant is None or variant.pending_supplier_cost is None:
+        return None
+    rejected = variant.pending_supplier_cost
+    variant.pending_supplier_cost = variant.pending_since = None
+    variant.save(update_fields=["pending_supplier_cost", "pending_since", "updated_at"])
+    business_logger.info(
+        "catalog.variant.cost_kept",
+        extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "rejected": str(rejected)},
+    )
     return variant
 
 
