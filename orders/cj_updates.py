@@ -24,6 +24,7 @@ from orders.services import order_transition
 logger = logging.getLogger(__name__)
 
 _TRACKING_URL = URLValidator(schemes=["http", "https"])
+_TRACKING_URL_MAX_LENGTH = Order._meta.get_field("tracking_url").max_length or 0
 TRACKING_URL_DROPPED = "tracking URL dropped: not an http(s) URL"
 
 
@@ -37,7 +38,7 @@ def _tracking_url_checked(url: str | None, *, order: Order) -> tuple[str | None,
     except ValidationError:
         pass
     else:
-        if len(url) <= Order._meta.get_field("tracking_url").max_length:
+        if len(url) <= _TRACKING_URL_MAX_LENGTH:
             return url, ""
     logger.warning(
         "orders.cj_update.tracking_url_dropped", extra={"order": order.number, "scheme": urlsplit(url).scheme[:20]}
