@@ -1,6 +1,7 @@
 """Catalog API: the public product list and detail (cached), and staff-only sync and CJ lookups."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 import redis
 from django.http import HttpResponse
@@ -27,6 +28,7 @@ from catalog.serializers import (
     ProductListQuerySerializer,
     ProductSyncRequestSerializer,
     product_list_items,
+    product_list_query,
 )
 from config.api_errors import ServiceUnavailable
 
@@ -53,18 +55,19 @@ class ProductListView(APIView):
             {"results": ProductListItemSerializer(many=True), "next": serializers.URLField(allow_null=True)},
         ),
     )
-    def get(self, request: Request) -> Response:
-        # A hit is served before validation: only valid queries' responses are ever stored.
-        key = list_key(request.query_params.lists(), host=request.get_host())
+    def get(self, request: Request) -> HttpResponse:
+        query = ProductListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        known = product_list_query(params)
+        key = list_key(known, host=request.get_host())
         body, version = cached_list_get(key)
         if body is None:
-            query = ProductListQuerySerializer(data=request.query_params.dict())
-            query.is_valid(raise_exception=True)
-            body = _json(self._page(request, query.validated_data))
+            body = _json(self._page(request, params, known))
             cached_list_set(key, body, version=version)
         return _json_response(body)
 
-    def _page(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    def _page(self, request: Request, params: dict[str, Any], known: dict[str, str]) -> dict[str, Any]:
         filters = ProductFilters(
             category=params.get("category"),
             q=params.get("q"),
@@ -77,9 +80,9 @@ class ProductListView(APIView):
         next_url = None
         if len(products) > limit:
             products = products[:limit]
-            next_query = request.query_params.copy()
-            next_query["cursor"] = cursor_encode(ordering=params["ordering"], product=products[-1])
-            next_url = request.build_absolute_uri(f"{request.path}?{next_query.urlencode()}")
+            # From the known parameters only: entries are shared by every spelling of one query.
+            next_query = {**known, "cursor": cursor_encode(ordering=params["ordering"], product=products[-1])}
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(next_query)}")
         return {"results": product_list_items(products), "next": next_url}
 
 
@@ -89,7 +92,7 @@ class ProductDetailView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(operation_id="products_detail", responses=ProductDetailSerializer)
-    def get(self, request: Request, product_id: int) -> Response:
+    def get(self, request: Request, product_id: int) -> HttpResponse:
         key = detail_key(product_id)
         body = products_cache().get(key)
         if body is None:
