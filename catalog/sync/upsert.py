@@ -41,6 +41,7 @@ from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
 from catalog.services import products_aggregates_refresh
 from catalog.sync.products_write import products_write
 from integrations.cj import types as cj
+from integrations.cj.coercion import MAX_COUNT
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def _variant_rows(
                 variant.image[:1000],
                 cost,
                 price,
-                None if stock is None else max(stock, 0),
+                None if stock is None else min(max(stock, 0), MAX_COUNT),  # warehouses' sum fits the column
                 None if variant.weight_grams is None else _money(variant.weight_grams),
                 pending,
             )

@@ -163,6 +163,16 @@ def to_amount(value: Any, *, field: str) -> Decimal | None:
     )
 
 
+def to_fee(value: Any, *, field: str) -> Decimal | None:
+    """A shipping fee (free shipping is 0): None when missing; ImplausibleValue unless a number >= 0
+    below MAX_AMOUNT."""
+    if _missing(value):
+        return None
+    return _bounded(
+        value, field=field, low=Decimal(0), high=MAX_AMOUNT, low_inclusive=True, expected=f"a fee in [0, {MAX_AMOUNT})"
+    )
+
+
 def to_weight(value: Any, *, field: str) -> Decimal | None:
     """A weight in grams: None when missing; ImplausibleValue unless a number >= 0 below MAX_WEIGHT_GRAMS."""
     if _missing(value):

@@ -21,6 +21,7 @@ from integrations.cj.coercion import (
     to_count,
     to_datetime,
     to_decimal,
+    to_fee,
     to_int,
     to_list,
     to_str,
@@ -268,8 +269,8 @@ def parse_freight_options(data: Iterable[Mapping[str, Any]] | None) -> tuple[Fre
     """`logistic/freightCalculate`: one option per logistic service."""
     options = []
     for row in data or ():
-        price = to_decimal(row.get("logisticPrice"))
-        total = to_decimal(row.get("totalPostageFee"))
+        price = to_fee(row.get("logisticPrice"), field="logisticPrice")
+        total = to_fee(row.get("totalPostageFee"), field="totalPostageFee")
         # When CJ sends only one of the two figures, it stands in for the other.
         if price is None:
             if total is None:

@@ -211,3 +211,11 @@ def test_an_implausible_listing_price_is_left_to_the_detail_call():
 
     # A 0-0 listing differs from what we hold, so the sync asks for the detail, which refuses it.
     assert summary.sell_price == DecimalRange(Decimal(0), Decimal(0))
+
+
+def test_a_freight_fee_out_of_range_is_refused_and_free_shipping_is_not():
+    free = responses.parse_freight_options([{"logisticName": "CJPacket", "logisticPrice": 0, "totalPostageFee": 0}])
+    assert free[0].total_price == Decimal("0")
+
+    with pytest.raises(responses.ImplausibleValue, match=r"^logisticPrice is 'inf', expected a fee in \[0, 1000000\)$"):
+        responses.parse_freight_options([{"logisticName": "CJPacket", "logisticPrice": json.loads("1e999999")}])

@@ -451,3 +451,17 @@ def test_a_stock_figure_that_is_not_a_whole_count_fails_the_event_whole(figure):
     first.refresh_from_db()
     variant.refresh_from_db()
     assert (first.stock, variant.stock) == (10, 10)
+
+
+@pytest.mark.django_db
+def test_stock_summed_over_warehouses_is_capped_to_a_storable_count():
+    variant = VariantFactory(cj_vid=SAMPLE_VID, stock=10)
+    rows = [{"countryCode": country, "storageNum": 1_000_000_000} for country in ("CN", "US", "DE")]
+    event = WebhookEvent.objects.create(
+        message_id="m-big", topic="STOCK", message_type="UPDATE", raw_body="{}", params={SAMPLE_VID: rows}
+    )
+
+    processed = webhook_event_process(event_id=event.pk, is_last_attempt=False)
+
+    variant.refresh_from_db()
+    assert (processed.status, variant.stock) == ("processed", 1_000_000_000)
