@@ -1,11 +1,15 @@
 """What CJ's product content may carry into our storefront: descriptions reduced to a small
-allow-list of HTML, with a well-kept sanitiser (nh3, the Rust `ammonia` library).
+allow-list of HTML, with a well-kept sanitiser (nh3, the Rust `ammonia` library), and image URLs
+kept only when they are http(s).
 
 CJ's descriptions are supplier HTML that the public API serves as it is stored, so they are cleaned
 once, when written (sync upsert, single-product refresh, PRODUCT webhooks, staff edits, and the
 migration that cleaned what was stored before): a script, an event handler or a `javascript:` link
 never reaches the database, and every reader can trust the column.
 """
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -50,6 +54,21 @@ _CLEANER = nh3.Cleaner(
     link_rel=LINK_REL,
     strip_comments=True,
 )
+
+
+def image_url_clean(url: str) -> str:
+    """The URL when it is an absolute http(s) URL with a host, else "" (the storefront renders it)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return ""
+    return text if parts.scheme.lower() in URL_SCHEMES and parts.netloc else ""
+
+
+def image_urls_clean(urls: Iterable[str]) -> list[str]:
+    """The http(s) image URLs among these, in order (see `image_url_clean`)."""
+    return [cleaned for cleaned in (image_url_clean(url) for url in urls if isinstance(url, str)) if cleaned]
 
 
 def description_clean(html: str) -> str:

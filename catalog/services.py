@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
-from catalog.content import description_clean
+from catalog.content import description_clean, image_urls_clean
 from catalog.models import Product, Variant
 from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
 
@@ -116,8 +116,9 @@ def product_update_from_cj(
         product.name = name[:500]
     if description is not None and not product.has_staff_description:
         product.description = description_clean(description)
+    images = image_urls_clean(images or ())
     if images:
-        product.images = list(images)
+        product.images = images
     if is_on_sale is not None:
         product.status = Product.Status.ACTIVE if is_on_sale else Product.Status.INACTIVE
     product.last_synced_at = timezone.now()

@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
-from catalog.content import description_clean
+from catalog.content import description_clean, image_url_clean, image_urls_clean
 from catalog.models import Category, Product, Variant
 from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
 from catalog.services import products_aggregates_refresh
@@ -114,7 +114,7 @@ def _product_values(
         "sku": product.sku[:100],
         "name": product.name[:500],
         "description": description_clean(product.description),
-        "images": list(product.images),
+        "images": image_urls_clean(product.images),
         "category_id": category_ids.get(product.category_id) if product.category_id else None,
         "status": Product.Status.ACTIVE if product.is_on_sale else Product.Status.INACTIVE,
         "cj_price_low": _money(product.sell_price.low),
@@ -189,7 +189,7 @@ def _variant_rows(
                 variant.sku[:100],
                 variant.name[:500],
                 _json_strings(variant.option_values),
-                variant.image[:1000],
+                image_url_clean(variant.image)[:1000],
                 cost,
                 price,
                 None if stock is None else min(max(stock, 0), MAX_COUNT),  # warehouses' sum fits the column

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from catalog.content import description_clean
+from catalog.content import description_clean, image_url_clean, image_urls_clean
 from catalog.models import Product
 from catalog.services import product_update_by_staff, product_update_from_cj
 from catalog.sync.runs import product_refresh
@@ -94,6 +94,69 @@ def test_the_migration_cleans_the_descriptions_already_stored():
         assert dict(new_product.objects.values_list("pk", "description")) == {
             stored.pk: CLEAN,
             plain.pk: "<p>Fine.</p>",
+        }
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+IMAGES = [
+    "https://img.example.test/a.jpg",
+    "javascript:alert(1)",
+    "data:image/svg+xml;base64,PHN2Zz4=",
+    "/local.jpg",
+    "http://img.example.test/b.jpg",
+    "https://[broken/c.jpg",
+]
+
+
+def test_only_absolute_http_image_urls_are_kept():
+    assert image_urls_clean([*IMAGES, 7, None]) == ["https://img.example.test/a.jpg", "http://img.example.test/b.jpg"]
+    assert (image_url_clean(" javascript:alert(1)"), image_url_clean("HTTPS://img.example.test/x.png")) == (
+        "",
+        "HTTPS://img.example.test/x.png",
+    )
+
+
+@pytest.mark.django_db
+def test_the_upsert_and_a_product_webhook_keep_only_http_images():
+    product = dataclasses.replace(cj_product(pid="P1"), images=tuple(IMAGES))
+    variant = dataclasses.replace(product.variants[0], image="javascript:alert(1)")
+    products_upsert(products=[dataclasses.replace(product, variants=(variant, *product.variants[1:]))])
+
+    stored = Product.objects.get(cj_pid="P1")
+    assert stored.images == ["https://img.example.test/a.jpg", "http://img.example.test/b.jpg"]
+    assert stored.variants.get(cj_vid="P1-1").image == ""
+
+    product_update_from_cj(cj_pid="P1", images=["javascript:alert(2)", "https://img.example.test/new.jpg"])
+    stored.refresh_from_db()
+    assert stored.images == ["https://img.example.test/new.jpg"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_stored_image_urls_that_are_not_http():
+    before, after = [("catalog", "0005_variant_pending_cost")], [("catalog", "0006_image_urls_cleaned")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    product = apps.get_model("catalog", "Product").objects.create(cj_pid="P-OLD", name="Old", images=IMAGES)
+    variants = apps.get_model("catalog", "Variant").objects
+    common = {"product_id": product.pk, "supplier_cost": "1.00", "price": "3.90"}
+    bad = variants.create(cj_vid="V-BAD", image="javascript:alert(1)", **common)
+    good = variants.create(cj_vid="V-GOOD", image="https://img.example.test/v.jpg", **common)
+
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+
+        apps = executor.loader.project_state(after).apps
+        assert apps.get_model("catalog", "Product").objects.get(pk=product.pk).images == [
+            "https://img.example.test/a.jpg",
+            "http://img.example.test/b.jpg",
+        ]
+        assert dict(apps.get_model("catalog", "Variant").objects.values_list("pk", "image")) == {
+            bad.pk: "",
+            good.pk: "https://img.example.test/v.jpg",
         }
     finally:
         executor = MigrationExecutor(connection)
