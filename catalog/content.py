@@ -66,8 +66,8 @@ def image_url_clean(url: str) -> str:
     return text if parts.scheme.lower() in URL_SCHEMES and parts.netloc else ""
 
 
-def image_urls_clean(urls: Iterable[str]) -> list[str]:
-    """The http(s) image URLs among these, in order (see `image_url_clean`)."""
+def image_urls_clean(urls: Iterable[object]) -> list[str]:
+    """The http(s) image URLs among these (anything not a string is dropped), in order."""
     return [cleaned for cleaned in (image_url_clean(url) for url in urls if isinstance(url, str)) if cleaned]
 
 
