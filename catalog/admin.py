@@ -1,4 +1,5 @@
-"""Catalog admin: products with their variants; sync runs with a "Sync now" button and a "resume" action."""
+"""Catalog admin: products with their variants; variants whose CJ cost change is held for review
+(accept or keep, and a dashboard count); sync runs with a "Sync now" button and a "resume" action."""
 
 from typing import Any
 
@@ -12,14 +13,15 @@ from django.urls import URLPattern, path, reverse
 from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
 from catalog.models import Category, Product, SyncRun, Variant
 from catalog.pricing import current_rule
-from catalog.services import product_update_by_staff
+from catalog.services import product_update_by_staff, variant_pending_cost_accept, variant_pending_cost_reject
+from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 
 
 class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     can_delete = False
-    fields = ("cj_vid", "sku", "option_values", "supplier_cost", "price", "stock", "status")
+    fields = ("cj_vid", "sku", "option_values", "supplier_cost", "pending_supplier_cost", "price", "stock", "status")
     readonly_fields = fields
     show_change_link = False
 
@@ -93,6 +95,96 @@ class ProductAdmin(admin.ModelAdmin):
             self.message_user(request, "The job queue is unavailable; try again shortly.", messages.ERROR)
             return
         self.message_user(request, f"{len(jobs)} product refresh(es) queued on sync-products.", messages.SUCCESS)
+
+
+class HeldFilter(admin.SimpleListFilter):
+    title = "price change held"
+    parameter_name = "held"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Held for review"), ("no", "Not held")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(pending_supplier_cost__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Variant)
+class VariantAdmin(admin.ModelAdmin):
+    """Variants as CJ sells them; the ones whose cost change was held wait here for a decision."""
+
+    list_display = (
+        "cj_vid",
+        "sku",
+        "product",
+        "supplier_cost",
+        "pending_supplier_cost",
+        "cost_change",
+        "price",
+        "pending_since",
+        "status",
+    )
+    list_filter = (HeldFilter, "status")
+    search_fields = ("cj_vid", "sku", "product__name", "product__cj_pid")
+    list_select_related = ("product",)
+    show_full_result_count = False
+    actions = ["accept_new_cost", "keep_current_cost"]
+    readonly_fields = [field.name for field in Variant._meta.fields]
+
+    @admin.display(description="change")
+    def cost_change(self, obj: Variant) -> str:
+        if obj.pending_supplier_cost is None or obj.supplier_cost <= 0:
+            return ""
+        percent = (obj.pending_supplier_cost - obj.supplier_cost) * 100 / obj.supplier_cost
+        return f"{percent:+.0f} %"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # variants come from CJ
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Accept new cost (re-price by the rule)", permissions=["change"])
+    def accept_new_cost(self, request: HttpRequest, queryset: QuerySet) -> None:
+        decided = [variant_pending_cost_accept(variant_id=pk) for pk in queryset.values_list("pk", flat=True)]
+        self._report(request, count=sum(1 for variant in decided if variant is not None), verb="re-priced")
+
+    @admin.action(description="Keep current cost and price", permissions=["change"])
+    def keep_current_cost(self, request: HttpRequest, queryset: QuerySet) -> None:
+        decided = [variant_pending_cost_reject(variant_id=pk) for pk in queryset.values_list("pk", flat=True)]
+        self._report(request, count=sum(1 for variant in decided if variant is not None), verb="kept as they were")
+
+    def _report(self, request: HttpRequest, *, count: int, verb: str) -> None:
+        if count:
+            self.message_user(request, f"{count} held variant(s) {verb}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of the selected variants has a held cost.", messages.WARNING)
+
+
+def catalog_panels(request: HttpRequest) -> Any:
+    """The dashboard's count of variants whose CJ cost change waits for staff."""
+    if not request.user.has_perm("catalog.view_variant"):
+        return
+    held = Variant.objects.filter(pending_supplier_cost__isnull=False).count()
+    url = reverse("admin:catalog_variant_changelist") + "?held=yes"
+    yield DashboardPanel(
+        key="catalog-held",
+        title="Catalog",
+        kind="stats",
+        order=40,
+        items=(
+            DashboardItem(
+                label="Price changes held for review",
+                value=held,
+                url=url,
+                badge="warning" if held else "ok",
+            ),
+        ),
+    )
+
+
+dashboard_panel_register(catalog_panels)
 
 
 @admin.register(Category)

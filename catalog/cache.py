@@ -7,12 +7,15 @@
 
 A Redis error reads as a miss (IGNORE_EXCEPTIONS), so a cache outage never breaks a page.
 
+A list is keyed on its validated parameters only (`catalog.serializers.product_list_query`:
+known names, defaults applied), never on the raw query string, so a stranger adding `?foo=1`,
+`?foo=2`… reads the same entry instead of filling the cache that also holds sessions.
+
 Where the plain path ends: the list cache is a performance path. Its plain equivalent is Django's
 per-view cache (`cache_page`) or `cache.get` / `cache.set` of the serialized data after the query
-is validated. Instead a list is keyed on the raw query string (a hit needs no validation), stored
-as the rendered body (a hit needs no serialisation), and read with its version in one MGET;
-justified by `bench/products_api.py` (cached list against a minimal view; history in
-bench/NOTES.md).
+is validated. Instead a list is stored as the rendered body (a hit needs no serialisation) and read
+with its version in one MGET; justified by `bench/products_api.py` (cached list against a minimal
+view; history in bench/NOTES.md).
 """
 
 import hashlib
@@ -37,12 +40,10 @@ def prices_cache() -> Any:
     return caches["prices"]
 
 
-def list_key(query: Iterable[tuple[str, list[str]]], *, host: str) -> str:
-    """The cache key of one list response: the raw query parameters (sorted) and host.
-
-    Keyed on the raw query so a hit needs no validation: only valid queries' responses are stored.
-    """
-    digest = hashlib.sha1(json.dumps([host, sorted(query)]).encode()).hexdigest()  # noqa: S324
+def list_key(query: Mapping[str, str], *, host: str) -> str:
+    """The cache key of one list response: its validated parameters (sorted) and the host, which
+    the `next` link names."""
+    digest = hashlib.sha1(json.dumps([host, sorted(query.items())]).encode()).hexdigest()  # noqa: S324
     return f"list:{digest}"
 
 

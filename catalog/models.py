@@ -109,6 +109,12 @@ class Variant(models.Model):
     stock_updated_at = models.DateTimeField(null=True, blank=True, help_text="When CJ's stock figure was taken.")
     weight_grams = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # A CJ cost change too large to trust at once (`catalog.pricing.cost_change_is_held`) waits
+    # here for staff; until then the variant keeps its cost and price.
+    pending_supplier_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="CJ's new cost, held for staff review."
+    )
+    pending_since = models.DateTimeField(null=True, blank=True, help_text="When CJ's new cost was first held.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -117,6 +123,9 @@ class Variant(models.Model):
         indexes = [
             models.Index(fields=["product", "status"], name="catalog_variant_product_idx"),
             models.Index(Upper("sku"), name="catalog_variant_sku_idx"),
+            models.Index(
+                fields=["pending_since"], name="catalog_variant_held_idx", condition=Q(pending_since__isnull=False)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["cj_vid"], name="catalog_variant_cj_vid_uniq"),
@@ -124,6 +133,11 @@ class Variant(models.Model):
             models.CheckConstraint(condition=Q(supplier_cost__gte=0), name="catalog_variant_cost_non_negative"),
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_non_negative"),
             models.CheckConstraint(condition=Q(status__in=["active", "inactive"]), name="catalog_variant_status_valid"),
+            models.CheckConstraint(
+                condition=Q(pending_supplier_cost__isnull=True, pending_since__isnull=True)
+                | Q(pending_supplier_cost__gt=0, pending_since__isnull=False),
+                name="catalog_variant_pending_cost_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,6 +146,10 @@ class Variant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_held(self) -> bool:
+        return self.pending_supplier_cost is not None
 
 
 class SyncRun(models.Model):

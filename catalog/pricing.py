@@ -52,3 +52,15 @@ def current_rule() -> PricingRule:
         ending=Decimal(str(settings.CATALOG_PRICE_ENDING)),
         min_margin_percent=Decimal(str(settings.CATALOG_MIN_MARGIN_PERCENT)),
     )
+
+
+def cost_change_is_held(*, current: Decimal, proposed: Decimal) -> bool:
+    """True when CJ's new cost differs from the one we sell by more than
+    CATALOG_MAX_PRICE_CHANGE_PERCENT: the variant keeps its cost and price until staff decide.
+
+    A variant without a cost yet (0) is never held; a limit of 0 turns the hold off.
+    """
+    limit = Decimal(settings.CATALOG_MAX_PRICE_CHANGE_PERCENT)
+    if limit <= 0 or current <= 0:
+        return False
+    return abs(proposed - current) * 100 > current * limit

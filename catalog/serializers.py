@@ -1,6 +1,7 @@
 """API shapes of the catalog: query validation and output."""
 
 import dataclasses
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,28 @@ class ProductListQuerySerializer(serializers.Serializer):
             except InvalidCursor as error:
                 raise serializers.ValidationError({"cursor": [str(error)]}) from error
         return attrs
+
+
+# What the list reads; `after` is derived from `cursor`.
+LIST_QUERY_FIELDS = ("category", "q", "in_stock", "min_price", "max_price", "ordering", "cursor", "limit")
+
+
+def product_list_query(validated: Mapping[str, Any]) -> dict[str, str]:
+    """The list's validated parameters as text, by name, defaults applied and nothing else: the
+    cache key and the `next` link are built from this, so unknown or repeated parameters, or
+    another spelling of the same value (`limit=020`), never make another cache entry."""
+    query = {}
+    for name in LIST_QUERY_FIELDS:
+        value = validated.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            query[name] = "true" if value else "false"
+        elif isinstance(value, Decimal):
+            query[name] = f"{value:f}"
+        else:
+            query[name] = str(value)
+    return query
 
 
 class ProductListItemSerializer(serializers.ModelSerializer):

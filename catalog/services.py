@@ -14,8 +14,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
+from catalog.content import description_clean, image_urls_clean
 from catalog.models import Product, Variant
-from catalog.pricing import CENT, PricingRule, current_rule
+from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
 
 logger = logging.getLogger(__name__)
 business_logger = logging.getLogger("business")
@@ -78,8 +79,10 @@ def products_aggregates_refresh(*, product_ids: Iterable[int]) -> set[int]:
 def product_update_by_staff(*, product: Product, name: str, description: str, status: str) -> Product:
     """Save a staff edit; an edited name or description is never overwritten by a later sync.
 
-    Invalidates the product's caches after commit.
+    The description is sanitised as CJ's are (`catalog.content`). Invalidates the product's caches
+    after commit.
     """
+    description = description_clean(description)
     current = Product.objects.select_for_update().get(pk=product.pk)
     if name != current.name:
         product.has_staff_name = True
@@ -103,7 +106,8 @@ def product_update_from_cj(
 ) -> Product | None:
     """Apply a partial product change pushed by CJ (webhook PRODUCT); staff edits win.
 
-    Returns None when we do not carry the product (the next sync will bring it).
+    The description is sanitised (`catalog.content`). Returns None when we do not carry the product
+    (the next sync will bring it).
     """
     product = Product.objects.select_for_update().filter(cj_pid=cj_pid).first()
     if product is None:
@@ -111,9 +115,10 @@ def product_update_from_cj(
     if name and not product.has_staff_name:
         product.name = name[:500]
     if description is not None and not product.has_staff_description:
-        product.description = description
+        product.description = description_clean(description)
+    images = image_urls_clean(images or ())
     if images:
-        product.images = list(images)
+        product.images = images
     if is_on_sale is not None:
         product.status = Product.Status.ACTIVE if is_on_sale else Product.Status.INACTIVE
     product.last_synced_at = timezone.now()
@@ -138,14 +143,15 @@ def variant_update_from_cj(
 ) -> Variant | None:
     """Apply a variant change pushed by CJ (webhook VARIANT): a new cost is re-priced by the rule.
 
-    Returns None when we do not carry the variant.
+    A cost change beyond CATALOG_MAX_PRICE_CHANGE_PERCENT is held instead: the variant keeps its
+    cost and price and the new cost waits in `pending_supplier_cost` for staff
+    (`variant_pending_cost_accept` / `_reject`). Returns None when we do not carry the variant.
     """
     variant = Variant.objects.select_for_update().filter(cj_vid=cj_vid).first()
     if variant is None:
         return None
     if supplier_cost is not None:
-        variant.supplier_cost = supplier_cost.quantize(CENT)
-        variant.price = current_rule().price_for(variant.supplier_cost)
+        _variant_cost_apply(variant, supplier_cost.quantize(CENT))
     if is_on_sale is not None:
         variant.status = Variant.Status.ACTIVE if is_on_sale else Variant.Status.INACTIVE
     if sku:
@@ -155,6 +161,63 @@ def variant_update_from_cj(
     variant.save()
     products_aggregates_refresh(product_ids=[variant.product_id])
     _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    return variant
+
+
+def _variant_cost_apply(variant: Variant, cost: Decimal) -> None:
+    if cost <= 0:  # the callers refuse it first (`integrations.cj.coercion.to_amount`)
+        raise ValueError(f"supplier cost must be positive, not {cost}")
+    if cost_change_is_held(current=variant.supplier_cost, proposed=cost):
+        variant.pending_supplier_cost = cost
+        variant.pending_since = variant.pending_since or timezone.now()
+        logger.warning(
+            "catalog.variant.cost_held",
+            extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "proposed": str(cost)},
+        )
+        return
+    variant.supplier_cost = cost
+    variant.price = current_rule().price_for(cost)
+    variant.pending_supplier_cost = variant.pending_since = None
+
+
+@transaction.atomic
+def variant_pending_cost_accept(*, variant_id: int) -> Variant | None:
+    """Staff accept CJ's held cost: the variant takes it and is re-priced by the rule.
+
+    Refreshes the product's price range and invalidates its caches after commit. Returns None when
+    the variant is gone or holds no cost (already decided).
+    """
+    variant = Variant.objects.select_for_update().filter(pk=variant_id).first()
+    if variant is None or variant.pending_supplier_cost is None:
+        return None
+    previous = variant.supplier_cost
+    variant.supplier_cost = variant.pending_supplier_cost
+    variant.price = current_rule().price_for(variant.supplier_cost)
+    variant.pending_supplier_cost = variant.pending_since = None
+    variant.save()
+    products_aggregates_refresh(product_ids=[variant.product_id])
+    _invalidate_on_commit(product_ids=[variant.product_id], variant_ids=[variant.pk])
+    business_logger.info(
+        "catalog.variant.cost_accepted",
+        extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "previous": str(previous)},
+    )
+    return variant
+
+
+@transaction.atomic
+def variant_pending_cost_reject(*, variant_id: int) -> Variant | None:
+    """Staff keep the current cost and price: the held cost is dropped (a later CJ change beyond
+    the limit is held again). Returns None when the variant is gone or holds no cost."""
+    variant = Variant.objects.select_for_update().filter(pk=variant_id).first()
+    if variant is None or variant.pending_supplier_cost is None:
+        return None
+    rejected = variant.pending_supplier_cost
+    variant.pending_supplier_cost = variant.pending_since = None
+    variant.save(update_fields=["pending_supplier_cost", "pending_since", "updated_at"])
+    business_logger.info(
+        "catalog.variant.cost_kept",
+        extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "rejected": str(rejected)},
+    )
     return variant
 
 

@@ -1,6 +1,7 @@
 """Catalog API: the public product list and detail (cached), and staff-only sync and CJ lookups."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 import redis
 from django.http import HttpResponse
@@ -27,6 +28,7 @@ from catalog.serializers import (
     ProductListQuerySerializer,
     ProductSyncRequestSerializer,
     product_list_items,
+    product_list_query,
 )
 from config.api_errors import ServiceUnavailable
 from config.permissions import staff_permission
@@ -55,17 +57,18 @@ class ProductListView(APIView):
         ),
     )
     def get(self, request: Request) -> HttpResponse:
-        # A hit is served before validation: only valid queries' responses are ever stored.
-        key = list_key(request.query_params.lists(), host=request.get_host())
+        query = ProductListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        known = product_list_query(params)
+        key = list_key(known, host=request.get_host())
         body, version = cached_list_get(key)
         if body is None:
-            query = ProductListQuerySerializer(data=request.query_params.dict())
-            query.is_valid(raise_exception=True)
-            body = _json(self._page(request, query.validated_data))
+            body = _json(self._page(request, params, known))
             cached_list_set(key, body, version=version)
         return _json_response(body)
 
-    def _page(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
+    def _page(self, request: Request, params: dict[str, Any], known: dict[str, str]) -> dict[str, Any]:
         filters = ProductFilters(
             category=params.get("category"),
             q=params.get("q"),
@@ -78,9 +81,9 @@ class ProductListView(APIView):
         next_url = None
         if len(products) > limit:
             products = products[:limit]
-            next_query = request.query_params.copy()
-            next_query["cursor"] = cursor_encode(ordering=params["ordering"], product=products[-1])
-            next_url = request.build_absolute_uri(f"{request.path}?{next_query.urlencode()}")
+            # From the known parameters only: entries are shared by every spelling of one query.
+            next_query = {**known, "cursor": cursor_encode(ordering=params["ordering"], product=products[-1])}
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(next_query)}")
         return {"results": product_list_items(products), "next": next_url}
 
 

@@ -328,6 +328,8 @@ CATALOG_CURRENCY = env.str("CATALOG_CURRENCY", default="USD")
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=100)
 CATALOG_INCREMENTAL_SYNC_MINUTES = env.int("CATALOG_INCREMENTAL_SYNC_MINUTES", default=60)
 CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default=30)
+# A CJ cost change beyond this percentage waits for staff review instead of re-pricing (0: never held).
+CATALOG_MAX_PRICE_CHANGE_PERCENT = env.int("CATALOG_MAX_PRICE_CHANGE_PERCENT", default=50)
 
 # --- CJ Dropshipping ----------------------------------------------------------------------------
 CJ_API_KEY = env.str("CJ_API_KEY", default="")

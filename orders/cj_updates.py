@@ -2,12 +2,17 @@
 the status check that catches a missed webhook.
 
 A late or out-of-order message never moves an order backwards: the status machine
-(`Order.can_move_to`) decides, and a refused move changes nothing.
+(`Order.can_move_to`) decides, and a refused move changes nothing. A tracking URL reaches the buyer,
+so only a well-formed http(s) URL is kept; any other (`javascript:`, `data:`) is dropped with a
+note on the order's timeline.
 """
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +22,29 @@ from orders.models import Order
 from orders.services import order_transition
 
 logger = logging.getLogger(__name__)
+
+_TRACKING_URL = URLValidator(schemes=["http", "https"])
+_TRACKING_URL_MAX_LENGTH = Order._meta.get_field("tracking_url").max_length or 0
+TRACKING_URL_DROPPED = "tracking URL dropped: not an http(s) URL"
+
+
+def _tracking_url_checked(url: str | None, *, order: Order) -> tuple[str | None, str]:
+    """(url, note): the URL when it is a well-formed http(s) URL that fits the column; otherwise
+    None and the note for the timeline."""
+    if not url:
+        return None, ""
+    try:
+        _TRACKING_URL(url)
+    except ValidationError:
+        pass
+    else:
+        if len(url) <= _TRACKING_URL_MAX_LENGTH:
+            return url, ""
+    logger.warning(
+        "orders.cj_update.tracking_url_dropped", extra={"order": order.number, "scheme": urlsplit(url).scheme[:20]}
+    )
+    return None, TRACKING_URL_DROPPED
+
 
 # CJ order status -> ours. CREATED … UNSHIPPED all mean CJ has the order.
 CJ_STATUSES: dict[str, str] = {
@@ -45,7 +73,8 @@ def order_apply_cj_update(
     """Apply what CJ says about an order (webhook or status check): CJ id, status, tracking.
 
     Moves that the status machine does not allow (a late message) are recorded nowhere and change
-    nothing. Returns None when no order matches."""
+    nothing. A tracking URL that is not http(s) is dropped with a timeline note. Returns None when
+    no order matches."""
     orders = Order.objects.select_for_update()
     order = None
     if order_number:
@@ -62,6 +91,7 @@ def order_apply_cj_update(
             extra={"order": order.number, "status": order.status, "cj_status": cj_status, "source": source},
         )
         return order
+    tracking_url, note = _tracking_url_checked(tracking_url, order=order)
     fields: dict[str, Any] = {}
     if cj_order_id and cj_order_id != order.cj_order_id:
         fields["cj_order_id"] = cj_order_id
@@ -73,13 +103,14 @@ def order_apply_cj_update(
         fields["tracking_url"] = tracking_url
     if logistic_name and logistic_name != order.logistic_name:
         fields["logistic_name"] = logistic_name
-    if to_status == order.status and not fields:
+    if to_status == order.status and not fields and not note:
         return order
     details = ", ".join(f"{name}={value}" for name, value in fields.items())
+    summary = "; ".join(part for part in (details or (to_status if to_status != order.status else ""), note) if part)
     return order_transition(
         order=order,
         to_status=to_status,
-        message=f"CJ {source}: {details or to_status}",
+        message=f"CJ {source}: {summary}",
         data={"source": source, **(data or {})},
         last_cj_response=data or fields,
         **fields,
@@ -102,10 +133,12 @@ def order_apply_tracking(
     events: list[dict[str, Any]] | None = None,
 ) -> Order | None:
     """Apply a LOGISTIC message: tracking number and URL, and `shipped` / `delivered` by CJ's
-    trackingStatus, with a timeline entry. Returns None when no order has this CJ id."""
+    trackingStatus, with a timeline entry (which notes a dropped, not http(s), tracking URL).
+    Returns None when no order has this CJ id."""
     order = Order.objects.select_for_update().filter(cj_order_id=cj_order_id).first()
     if order is None:
         return None
+    tracking_url, note = _tracking_url_checked(tracking_url, order=order)
     to_status = order.status
     if tracking_status == TRACKING_DELIVERED:
         to_status = Order.Status.DELIVERED
@@ -117,10 +150,11 @@ def order_apply_tracking(
         fields["tracking_url"] = tracking_url
     if logistic_name:
         fields["logistic_name"] = logistic_name
+    message = f"Tracking {tracking_number}: status {tracking_status} {latest[0].get('activity', '')}".strip()
     return order_transition(
         order=order,
         to_status=to_status if order.can_move_to(to_status) else order.status,
-        message=f"Tracking {tracking_number}: status {tracking_status} {latest[0].get('activity', '')}".strip(),
+        message=f"{message}; {note}" if note else message,
         data={"source": "webhook", "tracking_status": tracking_status, "events": events or []},
         **fields,
     )

@@ -63,8 +63,9 @@ class SimulatorHandle:
     def set_price(self, vid: str, price: str) -> dict[str, Any]:
         return self._control("POST", "price", {"vid": vid, "price": str(price)})
 
-    def add_product(self, *, name: str | None = None) -> dict[str, Any]:
-        return self._control("POST", "products", {"name": name} if name else {})
+    def add_product(self, *, name: str | None = None, description: str | None = None) -> dict[str, Any]:
+        body = {"name": name, "description": description}
+        return self._control("POST", "products", {key: value for key, value in body.items() if value is not None})
 
     def remove_product(self, pid: str, *, delete: bool = False) -> dict[str, Any]:
         return self._control("POST", "products/remove", {"pid": pid, "delete": delete})

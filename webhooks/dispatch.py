@@ -1,7 +1,8 @@
 """What each CJ message type means for our data: one handler per `type`, calling domain services.
 
 Handlers return a short outcome for the event row and raise `PayloadError` when the message
-cannot be applied at all (a permanent failure: retrying would not help). Any other exception is
+cannot be applied at all (a permanent failure: retrying would not help), which includes a cost,
+weight or stock figure that is not a finite number in its sane range. Any other exception is
 treated as transient by the caller and retried. The domain services invalidate the caches of the
 products they touch.
 """
@@ -13,7 +14,17 @@ from datetime import datetime
 from typing import Any
 
 from catalog.services import product_deactivate, product_update_from_cj, variant_stock_set, variant_update_from_cj
-from integrations.cj.coercion import optional_str, to_datetime, to_decimal, to_int, to_str
+from integrations.cj.coercion import (
+    MAX_COUNT,
+    ImplausibleValue,
+    optional_str,
+    to_amount,
+    to_count,
+    to_datetime,
+    to_int,
+    to_str,
+    to_weight,
+)
 from orders.cj_updates import order_apply_cj_update, order_apply_tracking, order_record_split
 from webhooks.models import WebhookEvent
 
@@ -97,16 +108,17 @@ def handle_variant(event: WebhookEvent) -> str:
     else:
         status = params.get("variantStatus")
         is_on_sale = None if status is None else to_int(status) == 1
-    cost = to_decimal(params.get("variantSellPrice"))
-    if cost is not None and cost < 0:
-        raise PayloadError(f"variant {vid} has a negative variantSellPrice")
-    weight = to_decimal(params.get("variantWeight"))
+    try:
+        cost = to_amount(params.get("variantSellPrice"), field="variantSellPrice")
+        weight = to_weight(params.get("variantWeight"), field="variantWeight")
+    except ImplausibleValue as error:
+        raise PayloadError(f"variant {vid}: {error}") from error
     variant = variant_update_from_cj(
         cj_vid=vid,
         supplier_cost=cost,
         is_on_sale=is_on_sale,
         sku=optional_str(params.get("variantSku")),
-        weight_grams=weight if weight is not None and weight >= 0 else None,
+        weight_grams=weight,
     )
     return f"variant {vid} updated" if variant else f"variant {vid} not carried"
 
@@ -140,7 +152,12 @@ def handle_stock(event: WebhookEvent) -> str:
     for vid, rows in sorted(rows_by_vid.items()):
         if any(row.get("storageNum") is None for row in rows):
             raise PayloadError(f"STOCK row of variant {vid} has no storageNum")
-        total = max(sum(to_int(row.get("storageNum")) for row in rows), 0)
+        try:
+            total = sum(to_count(row.get("storageNum"), field="storageNum") for row in rows)
+        except ImplausibleValue as error:
+            # The handler's savepoint undoes the variants already set: the event fails whole.
+            raise PayloadError(f"STOCK of variant {vid}: {error}") from error
+        total = min(total, MAX_COUNT)  # several warehouses' sum stays a storable integer
         if variant_stock_set(cj_vid=vid, stock=total, as_of=_stock_as_of(rows, event.received_at)) is None:
             skipped += 1
         else:

@@ -9,6 +9,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -80,6 +81,13 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _float_or_text(text: str) -> float | str:
+    # A number no float holds (1e999999) would be stored as Infinity, which jsonb refuses: it is
+    # kept as its text, for processing to refuse as an implausible figure (a failed event staff see).
+    number = float(text)
+    return number if math.isfinite(number) else text
+
+
 def message_parse(body: bytes) -> Message:
     """Decode a webhook body into its envelope; raises MessageInvalid for anything else."""
     try:
@@ -93,7 +101,7 @@ def message_parse(body: bytes) -> Message:
         raise MessageInvalid("the body contains an unpaired surrogate escape")
     try:
         # NaN and Infinity are not JSON (Python accepts them, PostgreSQL's jsonb does not).
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_float_or_text)
     except (ValueError, RecursionError) as error:
         raise MessageInvalid("the body is not valid JSON") from error
     if not isinstance(data, Mapping):

@@ -16,6 +16,7 @@ from catalog.cache import catalog_cache_invalidate
 from catalog.models import Product, SyncRun, Variant
 from catalog.services import products_aggregates_refresh
 from catalog.sync.runs import Progress, cj_client, record_error, runs_close_abandoned, sync_lock
+from integrations.cj.coercion import MAX_COUNT
 from integrations.cj.errors import CJNotFoundError, CJPermanentError
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,8 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
             if not rows:  # no answer for this variant: keep what we hold
                 run.unchanged_count += 1
                 continue
-            total = max(sum(row.total for row in rows), 0)
+            # Each warehouse's figure is bounded by the parser; their sum must still fit the column.
+            total = min(max(sum(row.total for row in rows), 0), MAX_COUNT)
             if total == stock:
                 run.unchanged_count += 1
                 continue

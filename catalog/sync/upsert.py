@@ -6,8 +6,11 @@ The variants are copied (COPY) into a temporary table and merged by one statemen
 in SQL and writes only rows whose data differ. A product's price range and in-stock flag are
 computed here from the variants CJ lists, so a re-priced product is written once.
 
-Unchanged data writes nothing; staff-edited names and descriptions are kept; a variant without a
-stock answer keeps its stock. Caches of the changed products and prices are invalidated after commit.
+Unchanged data writes nothing; staff-edited names and descriptions are kept (descriptions are
+sanitised, `catalog.content`); a variant without a stock answer keeps its stock; a cost change
+beyond CATALOG_MAX_PRICE_CHANGE_PERCENT is held for staff (`catalog.pricing.cost_change_is_held`):
+the page is filtered before the merge, so a held variant is staged with its stored cost and the
+proposed one in `pending_supplier_cost`. Caches of the changed products and prices are invalidated after commit.
 
 Where the plain path ends: this module is the sync's performance path. Its plain equivalent is
 `Product.objects.bulk_create(..., update_conflicts=True)` for the products and, for the variants,
@@ -18,7 +21,6 @@ is what to reach for first elsewhere; the hand-written SQL here is justified by 
 values come from the models.
 """
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -33,10 +35,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
+from catalog.content import description_clean, image_url_clean, image_urls_clean
 from catalog.models import Category, Product, Variant
-from catalog.pricing import CENT, PricingRule, current_rule
+from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
 from catalog.services import products_aggregates_refresh
+from catalog.sync.products_write import products_write
 from integrations.cj import types as cj
+from integrations.cj.coercion import MAX_COUNT
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +113,8 @@ def _product_values(
     values = {
         "sku": product.sku[:100],
         "name": product.name[:500],
-        "description": product.description,
-        "images": list(product.images),
+        "description": description_clean(product.description),
+        "images": image_urls_clean(product.images),
         "category_id": category_ids.get(product.category_id) if product.category_id else None,
         "status": Product.Status.ACTIVE if product.is_on_sale else Product.Status.INACTIVE,
         "cj_price_low": _money(product.sell_price.low),
@@ -144,6 +149,7 @@ class _VariantRow(NamedTuple):
     price: Decimal
     stock: int | None  # None: CJ sent no inventory, keep what we hold
     weight_grams: Decimal | None
+    pending_cost: Decimal | None  # CJ's cost when held for staff (`cost` is then the stored one)
 
     def copy_row(self, product_id: int) -> tuple:
         return (self.vid, product_id, *self[2:])
@@ -155,13 +161,24 @@ def _json_strings(values: Iterable[str]) -> str:
     return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
 
 
-def _variant_rows(products: Sequence[cj.Product], rule: PricingRule) -> dict[str, _VariantRow]:
-    """The page's variants priced by the rule, by vid (the last product listing a vid wins)."""
+def _stored_costs(products: Sequence[cj.Product]) -> dict[str, Decimal]:
+    vids = [variant.vid for product in products for variant in product.variants]
+    return dict(Variant.objects.filter(cj_vid__in=vids).values_list("cj_vid", "supplier_cost")) if vids else {}
+
+
+def _variant_rows(
+    products: Sequence[cj.Product], rule: PricingRule, stored_costs: dict[str, Decimal]
+) -> dict[str, _VariantRow]:
+    """The page's variants priced by the rule, by vid (the last product listing a vid wins); a
+    variant whose cost change is held keeps its stored cost."""
     prices: dict[Decimal, Decimal] = {}
     rows: dict[str, _VariantRow] = {}
     for product in products:
         for variant in product.variants:
-            cost = _money(variant.sell_price)
+            cost, pending = _money(variant.sell_price), None
+            stored = stored_costs.get(variant.vid)
+            if stored is not None and cost_change_is_held(current=stored, proposed=cost):
+                cost, pending = stored, cost
             price = prices.get(cost)
             if price is None:
                 price = prices[cost] = rule.price_for(cost)
@@ -172,11 +189,12 @@ def _variant_rows(products: Sequence[cj.Product], rule: PricingRule) -> dict[str
                 variant.sku[:100],
                 variant.name[:500],
                 _json_strings(variant.option_values),
-                variant.image[:1000],
+                image_url_clean(variant.image)[:1000],
                 cost,
                 price,
-                None if stock is None else max(stock, 0),
+                None if stock is None else min(max(stock, 0), MAX_COUNT),  # warehouses' sum fits the column
                 None if variant.weight_grams is None else _money(variant.weight_grams),
+                pending,
             )
     return rows
 
@@ -221,7 +239,7 @@ def products_upsert(
     products = list({product.pid: product for product in products}.values())
     if not products:
         return result
-    variant_rows = _variant_rows(products, rule)
+    variant_rows = _variant_rows(products, rule, _stored_costs(products))
     aggregates = _aggregates(products, variant_rows)
     category_ids = _categories_upsert(products)
     current_products = {
@@ -247,7 +265,7 @@ def products_upsert(
     if seen_stale:
         Product.objects.filter(pk__in=seen_stale).update(last_seen_at=now)
     if product_rows:
-        ids = _products_write(product_rows, now=now)
+        ids = products_write(product_rows, now=now)
         for row in product_rows:
             product_id = ids[row["cj_pid"]]
             result.product_ids[row["cj_pid"]] = product_id
@@ -309,13 +327,13 @@ _INCOMING = f"{_VARIANT}_incoming"
 _INCOMING_SQL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} (
     cj_vid text PRIMARY KEY, product_id bigint, sku text, name text, option_values jsonb, image text,
-    supplier_cost numeric, price numeric, stock integer, weight_grams numeric
+    supplier_cost numeric, price numeric, stock integer, weight_grams numeric, pending_supplier_cost numeric
 ) ON COMMIT DELETE ROWS;
 DELETE FROM {_INCOMING};  -- left by an earlier call in the same transaction
 """  # noqa: S608
 _INCOMING_COPY_SQL = (
     f"COPY {_INCOMING} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, stock,"
-    " weight_grams) FROM STDIN"
+    " weight_grams, pending_supplier_cost) FROM STDIN"
 )
 _VARIANTS_MERGE_SQL = f"""
 WITH changed AS (
@@ -325,16 +343,18 @@ WITH changed AS (
       LEFT JOIN LATERAL (SELECT * FROM {_VARIANT} WHERE cj_vid = i.cj_vid LIMIT 1) v ON TRUE
      WHERE v.id IS NULL
         OR (v.product_id, v.sku, v.name, v.option_values, v.image, v.supplier_cost, v.price, v.currency,
-            v.stock, v.weight_grams, v.status)
+            v.stock, v.weight_grams, v.status, v.pending_supplier_cost)
            IS DISTINCT FROM
            (i.product_id, i.sku, i.name, i.option_values, i.image, i.supplier_cost, i.price, %(currency)s,
-            COALESCE(i.stock, v.stock), i.weight_grams, %(active)s)
+            COALESCE(i.stock, v.stock), i.weight_grams, %(active)s, i.pending_supplier_cost)
 ), written AS (
     INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
-                            stock, stock_updated_at, weight_grams, status, created_at, updated_at)
+                            stock, stock_updated_at, weight_grams, status, pending_supplier_cost, pending_since,
+                            created_at, updated_at)
     SELECT cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, %(currency)s,
            COALESCE(stock, 0), CASE WHEN stock IS NULL THEN NULL ELSE %(now)s::timestamptz END, weight_grams,
-           %(active)s, NOW(), NOW()
+           %(active)s, pending_supplier_cost,
+           CASE WHEN pending_supplier_cost IS NULL THEN NULL ELSE %(now)s::timestamptz END, NOW(), NOW()
       FROM changed
     ON CONFLICT (cj_vid) DO UPDATE SET
         product_id = EXCLUDED.product_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
@@ -343,7 +363,12 @@ WITH changed AS (
         -- No stock answer (stock_updated_at NULL): keep the stock we hold.
         stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.stock ELSE EXCLUDED.stock END,
         stock_updated_at = COALESCE(EXCLUDED.stock_updated_at, {_VARIANT}.stock_updated_at),
-        weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status, updated_at = NOW()
+        weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status,
+        -- A hold keeps the day it started while CJ keeps proposing; no proposal clears it.
+        pending_supplier_cost = EXCLUDED.pending_supplier_cost,
+        pending_since = CASE WHEN EXCLUDED.pending_supplier_cost IS NULL THEN NULL
+                             ELSE COALESCE({_VARIANT}.pending_since, EXCLUDED.pending_since) END,
+        updated_at = NOW()
     RETURNING id, cj_vid, product_id, price
 )
 SELECT w.id, w.product_id, c.old_product_id, c.old_id IS NOT NULL AND c.old_price IS DISTINCT FROM w.price
@@ -355,42 +380,3 @@ UPDATE {_VARIANT} v SET status = %(inactive)s, updated_at = NOW()
    AND NOT EXISTS (SELECT 1 FROM {_INCOMING} i WHERE i.cj_vid = v.cj_vid)
 RETURNING v.product_id
 """  # noqa: S608
-
-
-# The products of a page in one statement, passed as one JSON document: Django's bulk_create binds
-# one parameter per value, which costs more than the database work (bench/sync.py). json.dumps is C.
-_PRODUCTS_UPSERT_SQL = f"""
-INSERT INTO {_PRODUCT} (cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
-                        currency, consecutive_misses, has_staff_name, has_staff_description, min_price,
-                        max_price, is_in_stock, last_seen_at, last_synced_at, created_at, updated_at)
-SELECT cj_pid, sku, name, description, images, category_id, status, cj_price_low, cj_price_high,
-       currency, consecutive_misses, FALSE, FALSE, min_price, max_price, is_in_stock, %(now)s, %(now)s, NOW(), NOW()
-  FROM jsonb_to_recordset(%(rows)s::jsonb)
-    AS t(cj_pid text, sku text, name text, description text, images jsonb, category_id bigint, status text,
-         cj_price_low numeric, cj_price_high numeric, currency text, consecutive_misses integer,
-         min_price numeric, max_price numeric, is_in_stock boolean)
-ON CONFLICT (cj_pid) DO UPDATE SET
-    sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description, images = EXCLUDED.images,
-    category_id = EXCLUDED.category_id, status = EXCLUDED.status, cj_price_low = EXCLUDED.cj_price_low,
-    cj_price_high = EXCLUDED.cj_price_high, currency = EXCLUDED.currency,
-    consecutive_misses = EXCLUDED.consecutive_misses, min_price = EXCLUDED.min_price,
-    max_price = EXCLUDED.max_price, is_in_stock = EXCLUDED.is_in_stock, last_seen_at = EXCLUDED.last_seen_at,
-    last_synced_at = EXCLUDED.last_synced_at, updated_at = NOW()
-RETURNING cj_pid, id
-"""  # noqa: S608
-
-
-def _json_default(value: Any) -> str:
-    # Decimals travel as strings (exact, cast to numeric by PostgreSQL), datetimes as ISO 8601.
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def _products_write(rows: list[dict[str, Any]], *, now: datetime) -> dict[str, int]:
-    """Insert or update these product rows in one statement; returns cj_pid -> id."""
-    with connection.cursor() as cursor:
-        cursor.execute(_PRODUCTS_UPSERT_SQL, {"rows": json.dumps(rows, default=_json_default), "now": now})
-        return dict(cursor.fetchall())

@@ -4,13 +4,29 @@ The one place where CJ's response field names are mapped. Every `parse_*` functi
 decoded `data` of one endpoint and returns dataclasses from `integrations.cj.types`; it raises
 ParseError when a required field is missing or malformed. Parsing is defensive: prices and weights
 may be numbers, strings or ranges ("2.35-2.60", "2.09 -- 7.46"); ids are kept as strings; missing
-optional fields become None.
+optional fields become None. The figures we store and sell by (costs, prices, weights, stock) are
+read with the bounded coercions: one that is not a finite number in its sane range raises
+ImplausibleValue (a ParseError), so the call fails as permanent instead of writing it.
 """
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
-from integrations.cj.coercion import optional_str, to_datetime, to_decimal, to_int, to_list, to_range, to_str
+from integrations.cj.coercion import (
+    ImplausibleValue,
+    ParseError,
+    optional_str,
+    to_amount_range,
+    to_count,
+    to_datetime,
+    to_decimal,
+    to_fee,
+    to_int,
+    to_list,
+    to_str,
+    to_weight_range,
+)
 from integrations.cj.types import (
     Category,
     CreatedOrder,
@@ -27,9 +43,7 @@ from integrations.cj.types import (
     WarehouseStock,
 )
 
-
-class ParseError(ValueError):
-    """CJ sent a payload we cannot map (a required field is missing or malformed)."""
+__all__ = ["ImplausibleValue", "ParseError"]  # defined with the coercions, raised by every parser
 
 
 def require(data: Mapping[str, Any], key: str) -> Any:
@@ -84,8 +98,17 @@ def parse_product_page(data: Mapping[str, Any]) -> ProductPage:
 
 
 def parse_product_summary(item: Mapping[str, Any]) -> ProductSummary:
-    """One item of `product/listV2` (sellPrice, else nowPrice, as the price range)."""
-    price = to_range(item.get("sellPrice")) or to_range(item.get("nowPrice"))
+    """One item of `product/listV2` (sellPrice, else nowPrice, as the price range).
+
+    An implausible listing price reads as 0-0: the listing only tells a change, so the product's
+    detail call (which refuses it) records that one product instead of the page failing.
+    """
+    try:
+        price = to_amount_range(item.get("sellPrice"), field="sellPrice") or to_amount_range(
+            item.get("nowPrice"), field="nowPrice"
+        )
+    except ImplausibleValue:
+        price = DecimalRange(low=Decimal(0), high=Decimal(0))
     if price is None:
         raise ParseError(f"product {item.get('id')!r} has no sellPrice")
     inventory = item.get("warehouseInventoryNum")
@@ -107,9 +130,9 @@ def parse_inventories(rows: Iterable[Mapping[str, Any]] | None) -> tuple[Invento
     return tuple(
         Inventory(
             country_code=to_str(row.get("countryCode")),
-            total=to_int(row.get("totalInventory", row.get("totalInventoryNum"))),
-            cj=to_int(row.get("cjInventory", row.get("cjInventoryNum"))),
-            factory=to_int(row.get("factoryInventory", row.get("factoryInventoryNum"))),
+            total=to_count(row.get("totalInventory", row.get("totalInventoryNum")), field="totalInventory"),
+            cj=to_count(row.get("cjInventory", row.get("cjInventoryNum")), field="cjInventory"),
+            factory=to_count(row.get("factoryInventory", row.get("factoryInventoryNum")), field="factoryInventory"),
         )
         for row in rows or ()
     )
@@ -117,10 +140,10 @@ def parse_inventories(rows: Iterable[Mapping[str, Any]] | None) -> tuple[Invento
 
 def parse_variant(item: Mapping[str, Any]) -> Variant:
     """One variant (`product/variant/queryByVid`, or an item of `product/query` and `variant/query`)."""
-    price = to_range(item.get("variantSellPrice"))
+    price = to_amount_range(item.get("variantSellPrice"), field="variantSellPrice")
     if price is None:
         raise ParseError(f"variant {item.get('vid')!r} has no variantSellPrice")
-    weight = to_range(item.get("variantWeight"))
+    weight = to_weight_range(item.get("variantWeight"), field="variantWeight")
     return Variant(
         vid=to_str(require(item, "vid")),
         pid=to_str(item.get("pid")),
@@ -153,7 +176,10 @@ def _images(data: Mapping[str, Any]) -> tuple[str, ...]:
 def parse_product(data: Mapping[str, Any]) -> Product:
     """`product/query` data: the product with its variants (and their inventories when asked)."""
     variants = parse_variants(data.get("variants"))
-    price = to_range(data.get("sellPrice"))
+    try:
+        price = to_amount_range(data.get("sellPrice"), field="sellPrice")
+    except ImplausibleValue:
+        price = None  # the variants' prices, each checked, stand in for it
     if price is None and variants:
         prices = [variant.sell_price for variant in variants]
         price = DecimalRange(low=min(prices), high=max(prices))
@@ -172,7 +198,7 @@ def parse_product(data: Mapping[str, Any]) -> Product:
         category_id=optional_str(data.get("categoryId")),
         category_name=optional_str(data.get("categoryName")),
         sell_price=price,
-        weight_grams=to_range(data.get("productWeight")),
+        weight_grams=to_weight_range(data.get("productWeight"), field="productWeight"),
         is_on_sale=to_str(data.get("status", "3")) == "3",
         option_names=split_key(data.get("productKeyEn")),
         variants=variants,
@@ -203,9 +229,9 @@ def _warehouse_stock(vid: str, row: Mapping[str, Any]) -> WarehouseStock:
         vid=vid,
         country_code=to_str(row.get("countryCode")),
         area=to_str(row.get("areaEn")),
-        total=to_int(total),
-        cj=to_int(row.get("cjInventoryNum", row.get("cjInventory"))),
-        factory=to_int(row.get("factoryInventoryNum", row.get("factoryInventory"))),
+        total=to_count(total, field="totalInventoryNum"),
+        cj=to_count(row.get("cjInventoryNum", row.get("cjInventory")), field="cjInventoryNum"),
+        factory=to_count(row.get("factoryInventoryNum", row.get("factoryInventory")), field="factoryInventoryNum"),
     )
 
 
@@ -243,8 +269,8 @@ def parse_freight_options(data: Iterable[Mapping[str, Any]] | None) -> tuple[Fre
     """`logistic/freightCalculate`: one option per logistic service."""
     options = []
     for row in data or ():
-        price = to_decimal(row.get("logisticPrice"))
-        total = to_decimal(row.get("totalPostageFee"))
+        price = to_fee(row.get("logisticPrice"), field="logisticPrice")
+        total = to_fee(row.get("totalPostageFee"), field="totalPostageFee")
         # When CJ sends only one of the two figures, it stands in for the other.
         if price is None:
             if total is None:

@@ -353,3 +353,44 @@ def test_cj_stock_lookup_sums_each_variant_over_its_warehouses(staff_client, cj_
     for variant in body["variants"]:
         assert set(variant) == {"vid", "total", "warehouses"}
         assert variant["total"] == sum(row["total"] for row in variant["warehouses"])
+
+
+def _list_entries() -> list[bytes]:
+    """The list responses stored in the cache Redis database (keys `products:<version>:list:…`)."""
+    return products_cache().client.get_client().keys("products:*:list:*")
+
+
+def test_unknown_parameters_and_spellings_of_one_query_share_one_cache_entry(api_client):
+    _products(3)
+    first = api_client.get("/api/products").json()
+
+    for query in ("?foo=1", "?foo=2&bar=x", "?limit=20", "?limit=020&ordering=newest", "?utm_source=a&limit=20"):
+        response = api_client.get(f"/api/products{query}")
+        assert response.status_code == 200
+        assert response.json() == first
+
+    assert len(_list_entries()) == 1
+    # another real query is another entry
+    api_client.get("/api/products?limit=2")
+    assert len(_list_entries()) == 2
+
+
+def test_the_next_link_carries_only_the_known_parameters(api_client):
+    _products(3)
+
+    body = api_client.get("/api/products?limit=2&foo=<script>&ordering=price").json()
+
+    assert body["next"].startswith("http://testserver/api/products?ordering=price&limit=2&cursor=")
+    assert "foo" not in body["next"]
+    assert len(api_client.get(body["next"]).json()["results"]) == 1
+
+
+def test_an_invalid_query_is_refused_before_the_cache_is_read(api_client):
+    _products(1)
+    api_client.get("/api/products")
+
+    response = api_client.get("/api/products?limit=0")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert len(_list_entries()) == 1

@@ -56,7 +56,8 @@ def test_reserve_never_takes_more_than_the_stock():
     assert variant.stock == 1
 
 
-def test_variant_cost_change_from_cj_is_repriced():
+def test_variant_cost_change_from_cj_is_repriced(settings):
+    settings.CATALOG_MAX_PRICE_CHANGE_PERCENT = 0  # no hold: this +150 % applies at once
     variant = VariantFactory(supplier_cost=Decimal("4.00"), price=Decimal("9.90"))
 
     variant_update_from_cj(cj_vid=variant.cj_vid, supplier_cost=Decimal("10.00"))

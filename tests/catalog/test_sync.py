@@ -71,7 +71,8 @@ def test_full_sync_creates_exactly_the_simulator_catalog_then_a_second_run_write
     assert cj_simulator.calls("product/query") - calls_before == 20
 
 
-def test_incremental_sync_picks_up_a_price_change_and_the_api_shows_it(cj_simulator, api_client):
+def test_incremental_sync_picks_up_a_price_change_and_the_api_shows_it(cj_simulator, api_client, settings):
+    settings.CATALOG_MAX_PRICE_CHANGE_PERCENT = 0  # the change to 50.00 applies at once
     products_sync(kind=SyncRun.Kind.FULL)
     variant = Variant.objects.order_by("pk").first()
     url = f"/api/products/{variant.product_id}"
@@ -129,7 +130,8 @@ def test_a_product_missing_twice_becomes_inactive(cj_simulator):
     assert Product.objects.filter(status="active").count() == 19
 
 
-def test_a_staff_edit_survives_a_sync(cj_simulator):
+def test_a_staff_edit_survives_a_sync(cj_simulator, settings):
+    settings.CATALOG_MAX_PRICE_CHANGE_PERCENT = 0  # the change to 77.00 applies at once
     products_sync(kind=SyncRun.Kind.FULL)
     product = Product.objects.order_by("pk").first()
     product_update_by_staff(product=product, name="Our own name", description="Ours.", status="active")
@@ -319,3 +321,27 @@ def test_cj_stock_lookup_lists_every_variant(cj_simulator, staff_client):
     assert body["pid"] == pid
     assert {variant["vid"] for variant in body["variants"]} == vids
     assert all(variant["total"] == sum(w["total"] for w in variant["warehouses"]) for variant in body["variants"])
+
+
+def test_a_product_with_an_implausible_cost_is_recorded_failed_at_once_and_the_run_goes_on(cj_simulator):
+    # given: CJ answers one variant's cost as the JSON number 1e999999
+    pid = cj_simulator.info()["pids"][3]
+    bad_vid = get_client().list_variants(pid=pid)[0].vid
+    cj_simulator.set_price(bad_vid, "1e999999")
+    queries_before = cj_simulator.calls("product/query")
+
+    # when
+    run = products_sync(kind=SyncRun.Kind.FULL)
+
+    # then: one detail call for it (no retry), the product skipped, every other one written
+    assert cj_simulator.calls("product/query") - queries_before == 20
+    assert (run.status, run.created_count, run.failed_count) == ("succeeded", 19, 1)
+    assert not Product.objects.filter(cj_pid=pid).exists()
+    assert run.errors == [
+        {
+            "pid": pid,
+            "error": "CJPermanentError",
+            "message": "CJ product/query failed (code None, requestId None): unexpected answer: "
+            "variantSellPrice is 'inf', expected an amount in [0.01, 1000000)",
+        }
+    ]

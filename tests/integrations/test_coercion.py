@@ -5,7 +5,22 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.cj.coercion import optional_str, to_datetime, to_decimal, to_int, to_list, to_range, to_str
+from integrations.cj.coercion import (
+    ImplausibleValue,
+    ParseError,
+    optional_str,
+    to_amount,
+    to_amount_range,
+    to_count,
+    to_datetime,
+    to_decimal,
+    to_int,
+    to_list,
+    to_range,
+    to_str,
+    to_weight,
+    to_weight_range,
+)
 from integrations.cj.types import DecimalRange
 
 
@@ -85,3 +100,59 @@ def test_ints_strings_and_lists():
 )
 def test_datetimes(value, expected):
     assert to_datetime(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("4.21", Decimal("4.21")), (4.21, Decimal("4.21")), (7, Decimal("7")), ("0.01", Decimal("0.01")), (None, None)],
+)
+def test_amounts_in_range_are_read(value, expected):
+    assert to_amount(value, field="variantSellPrice") == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1e999999", float("inf"), "Infinity", "NaN", float("nan"), "0", 0, "-2.10", "0.001", "1000000", "abc", True, [1]],
+)
+def test_amounts_not_finite_positive_or_below_the_bound_are_refused(value):
+    with pytest.raises(ImplausibleValue) as refused:
+        to_amount(value, field="variantSellPrice")
+
+    assert refused.value.field == "variantSellPrice"
+    assert str(refused.value).startswith("variantSellPrice is ")
+    assert str(refused.value).endswith("expected an amount in [0.01, 1000000)")
+
+
+def test_weights_allow_zero_and_refuse_the_absurd():
+    assert (to_weight("0", field="w"), to_weight(120.5, field="w"), to_weight("", field="w")) == (
+        Decimal("0"),
+        Decimal("120.5"),
+        None,
+    )
+    for value in ("-1", "1e999999", "NaN", "1000000"):
+        with pytest.raises(ImplausibleValue):
+            to_weight(value, field="w")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("12", 12), (3, 3), ("3.0", 3), (0, 0), (None, 5), ("", 5)])
+def test_counts_are_whole_non_negative_numbers(value, expected):
+    assert to_count(value, field="storageNum", default=5) == expected
+
+
+@pytest.mark.parametrize("value", ["-1", -1, "2.5", "1e999999", "NaN", float("inf"), "1000000001", "x", False])
+def test_counts_that_are_not_whole_non_negative_numbers_are_refused(value):
+    with pytest.raises(ImplausibleValue, match=r"^storageNum is .*, expected a whole number in \[0, 1000000000\]$"):
+        to_count(value, field="storageNum")
+
+
+def test_bounded_ranges_check_every_part():
+    assert to_amount_range("2.35-2.60", field="p") == DecimalRange(Decimal("2.35"), Decimal("2.60"))
+    assert to_amount_range(None, field="p") is None
+    assert to_weight_range("0-120", field="w") == DecimalRange(Decimal("0"), Decimal("120"))
+    for value in ("2.35-1e999999", "-5", "2.35-abc", "NaN", "-"):
+        with pytest.raises(ImplausibleValue):
+            to_amount_range(value, field="p")
+
+
+def test_an_implausible_value_is_a_parse_error_so_the_client_fails_the_call_as_permanent():
+    assert issubclass(ImplausibleValue, ParseError)

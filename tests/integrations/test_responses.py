@@ -172,3 +172,50 @@ def test_every_sample_payload_is_valid_json():
     assert len(list(SAMPLES.glob("*.json"))) == 60
     for path in SAMPLES.glob("*.json"):
         json.loads(path.read_text())
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        # CJ's JSON number 1e999999 decodes to a float no Decimal amount holds
+        (
+            "variantSellPrice",
+            json.loads("1e999999"),
+            "variantSellPrice is 'inf', expected an amount in [0.01, 1000000)",
+        ),
+        ("variantSellPrice", "0", "variantSellPrice is '0', expected an amount in [0.01, 1000000)"),
+        ("variantSellPrice", "1e999999", "variantSellPrice is '1e999999', expected an amount in [0.01, 1000000)"),
+        ("variantWeight", "-3", "variantWeight is '-3', expected a number or a range of positive numbers"),
+    ],
+)
+def test_a_variant_figure_out_of_range_is_refused(key, value, message):
+    item = {**_data("product_variant_queryByVid"), key: value}
+
+    with pytest.raises(responses.ImplausibleValue) as refused:
+        responses.parse_variant(item)
+
+    assert str(refused.value) == message
+
+
+def test_a_stock_figure_that_is_not_a_whole_count_is_refused():
+    rows = [{"vid": VID, "countryCode": "CN", "totalInventoryNum": "1e999999"}]
+
+    with pytest.raises(responses.ImplausibleValue, match=r"^totalInventoryNum is '1e999999'"):
+        responses.parse_stock_rows(rows, vid=VID)
+
+
+def test_an_implausible_listing_price_is_left_to_the_detail_call():
+    item = {**_data("product_listV2")["content"][0]["productList"][0], "sellPrice": "NaN", "nowPrice": None}
+
+    summary = responses.parse_product_summary(item)
+
+    # A 0-0 listing differs from what we hold, so the sync asks for the detail, which refuses it.
+    assert summary.sell_price == DecimalRange(Decimal(0), Decimal(0))
+
+
+def test_a_freight_fee_out_of_range_is_refused_and_free_shipping_is_not():
+    free = responses.parse_freight_options([{"logisticName": "CJPacket", "logisticPrice": 0, "totalPostageFee": 0}])
+    assert free[0].total_price == Decimal("0")
+
+    with pytest.raises(responses.ImplausibleValue, match=r"^logisticPrice is 'inf', expected a fee in \[0, 1000000\)$"):
+        responses.parse_freight_options([{"logisticName": "CJPacket", "logisticPrice": json.loads("1e999999")}])

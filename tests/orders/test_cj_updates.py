@@ -90,3 +90,68 @@ def test_status_check_leaves_orders_cj_does_not_hold_without_calling_cj(cj_simul
     pending.refresh_from_db()
     assert pending.cj_checked_at is None
     assert cj_simulator.calls("shopping/order/getOrderDetail") == 0
+
+
+HOSTILE_URLS = [
+    "javascript:alert(document.cookie)",
+    "JavaScript://t.example/%0Aalert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=",
+    "ftp://t.example/TN",
+    "//t.example/TN",
+    "https://t.example/" + "x" * 500,
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_an_order_message_with_a_tracking_url_that_is_not_http_drops_it_with_a_timeline_note(url):
+    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-7", tracking_url="https://t.example/old")
+
+    order_apply_cj_update(
+        cj_order_id="CJ-7", cj_status="SHIPPED", tracking_number="TN7", tracking_url=url, source="webhook"
+    )
+
+    order.refresh_from_db()
+    assert (order.status, order.tracking_number, order.tracking_url) == ("shipped", "TN7", "https://t.example/old")
+    assert list(order.events.values_list("to_status", "message")) == [
+        ("shipped", "CJ webhook: cj_status=SHIPPED, tracking_number=TN7; tracking URL dropped: not an http(s) URL")
+    ]
+
+
+@pytest.mark.django_db
+def test_a_dropped_tracking_url_alone_still_leaves_a_note():
+    order = OrderFactory(status=Order.Status.SHIPPED, cj_order_id="CJ-8", cj_status="SHIPPED")
+
+    order_apply_cj_update(cj_order_id="CJ-8", tracking_url="javascript:alert(1)", source="status check")
+
+    order.refresh_from_db()
+    assert order.tracking_url == ""
+    assert list(order.events.values_list("to_status", "message")) == [
+        ("", "CJ status check: tracking URL dropped: not an http(s) URL")
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_a_logistic_message_with_a_tracking_url_that_is_not_http_drops_it_with_a_timeline_note(url):
+    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-9")
+
+    order_apply_tracking(cj_order_id="CJ-9", tracking_number="TN9", tracking_url=url, tracking_status=5)
+
+    order.refresh_from_db()
+    assert (order.status, order.tracking_number, order.tracking_url) == ("shipped", "TN9", "")
+    assert list(order.events.values_list("to_status", "message")) == [
+        ("shipped", "Tracking TN9: status 5; tracking URL dropped: not an http(s) URL")
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["https://t.example/TN10?lang=en", "http://track.example.test/TN10"])
+def test_http_and_https_tracking_urls_are_kept(url):
+    order = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-10")
+
+    order_apply_tracking(cj_order_id="CJ-10", tracking_number="TN10", tracking_url=url, tracking_status=5)
+
+    order.refresh_from_db()
+    assert order.tracking_url == url
+    assert list(order.events.values_list("message", flat=True)) == ["Tracking TN10: status 5"]

@@ -391,3 +391,77 @@ def test_sweep_command_fails_cleanly_while_redis_is_down(settings):
     with queue_redis_refusing(settings), pytest.raises(CommandError, match="Redis is unreachable"):
         call_command("cj_webhooks", "sweep")
     assert WebhookEvent.objects.get().status == "received"
+
+
+def _variant_message(cost: bytes) -> bytes:
+    return (
+        b'{"messageId":"m-cost","type":"VARIANT","messageType":"UPDATE","params":{"vid":"'
+        + SAMPLE_VID.encode()
+        + b'","variantSellPrice":'
+        + cost
+        + b"}}"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("cost", "read_as"),
+    [
+        (b"1e999999", "'1e999999'"),
+        (b'"1e999999"', "'1e999999'"),
+        (b'"NaN"', "'NaN'"),
+        (b"0", "'0'"),
+        (b"-2.1", "'-2.1'"),
+    ],
+)
+def test_a_variant_cost_that_is_not_a_plausible_amount_fails_at_once_without_retry(client, run_worker, cost, read_as):
+    # given
+    variant = VariantFactory(cj_vid=SAMPLE_VID, supplier_cost=Decimal("4.00"), price=Decimal("9.90"))
+    assert post_signed(client, _variant_message(cost)).status_code == 200
+
+    # when
+    counts = run_worker(PROCESS_WEBHOOK)
+
+    # then: one attempt, no RQ retry, the variant as it was
+    assert counts == {"finished": 1, "failed": 0}
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.attempts, event.error) == (
+        "failed",
+        1,
+        f"Invalid payload: variant {SAMPLE_VID}: variantSellPrice is {read_as}, expected an amount in [0.01, 1000000)",
+    )
+    variant.refresh_from_db()
+    assert (variant.supplier_cost, variant.price) == (Decimal("4.00"), Decimal("9.90"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("figure", ["1e999999", -5, 2.5, "NaN"])
+def test_a_stock_figure_that_is_not_a_whole_count_fails_the_event_whole(figure):
+    first = VariantFactory(cj_vid="V-FIRST", stock=10)
+    variant = VariantFactory(cj_vid=SAMPLE_VID, stock=10)
+    params = {"V-FIRST": [{"storageNum": 3}], SAMPLE_VID: [{"countryCode": "CN", "storageNum": figure}]}
+    event = WebhookEvent.objects.create(
+        message_id="m-stock", topic="STOCK", message_type="UPDATE", raw_body="{}", params=params
+    )
+
+    processed = webhook_event_process(event_id=event.pk, is_last_attempt=False)
+
+    assert (processed.status, processed.attempts) == ("failed", 1)
+    assert processed.error.startswith(f"Invalid payload: STOCK of variant {SAMPLE_VID}: storageNum is ")
+    first.refresh_from_db()
+    variant.refresh_from_db()
+    assert (first.stock, variant.stock) == (10, 10)
+
+
+@pytest.mark.django_db
+def test_stock_summed_over_warehouses_is_capped_to_a_storable_count():
+    variant = VariantFactory(cj_vid=SAMPLE_VID, stock=10)
+    rows = [{"countryCode": country, "storageNum": 1_000_000_000} for country in ("CN", "US", "DE")]
+    event = WebhookEvent.objects.create(
+        message_id="m-big", topic="STOCK", message_type="UPDATE", raw_body="{}", params={SAMPLE_VID: rows}
+    )
+
+    processed = webhook_event_process(event_id=event.pk, is_last_attempt=False)
+
+    variant.refresh_from_db()
+    assert (processed.status, variant.stock) == ("processed", 1_000_000_000)

@@ -67,7 +67,9 @@ def set_price(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
         raise ControlError("price must be a decimal number") from error
     if not price.is_finite() or price <= 0:
         raise ControlError("price must be positive")
-    variant.price = price.quantize(Decimal("0.01"))
+    # An absurd figure (1e999999, which CJ's JSON then carries as a number no float holds) is kept
+    # as given, so the client's refusal of it can be tested.
+    variant.price = price.quantize(Decimal("0.01")) if price.adjusted() < 12 else price
     if sim.pusher is not None:
         sim.pusher.variant_changed(variant, "UPDATE", {"variantSellPrice": float(variant.price)})
     return {"vid": variant.vid, "price": str(variant.price)}
@@ -78,6 +80,8 @@ def add_product(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     product = cat.generate_product(random.Random(sim.config.seed * 7919 + index), index)
     if body.get("name"):
         product.name = str(body["name"])
+    if body.get("description") is not None:  # supplier HTML as given, hostile or not
+        product.description = str(body["description"])
     sim.catalog[product.pid] = product
     if sim.pusher is not None:
         sim.pusher.product_changed(product, "INSERT", {"productNameEn": product.name, "productSku": product.sku})
