@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config.domain_errors import DomainError
+from config.domain_errors import VALIDATION_MESSAGE, DomainError
 from config.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         headers["WWW-Authenticate"] = auth_header
     details: dict[str, Any] = {}
     if isinstance(exc, exceptions.ValidationError):
-        code, message = "validation_error", "The request has invalid fields; see details."
+        code, message = "validation_error", VALIDATION_MESSAGE
         details = _validation_details(exc.detail)
     else:
         code, message = exc.default_code, str(exc.detail)

@@ -7,6 +7,9 @@ turns every one into the JSON error format with the subclass's HTTP status, so v
 
 from typing import Any
 
+# The message of every validation error, whether DRF's serializers or a service found it.
+VALIDATION_MESSAGE = "The request has invalid fields; see details."
+
 
 class DomainError(Exception):
     """A refused use case: `code` (machine-readable), `message` (a human sentence), `details`

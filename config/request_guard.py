@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from config.api_errors import api_not_found, error_body
 from config.client_address import client_address
+from config.domain_errors import VALIDATION_MESSAGE
 
 security_logger = logging.getLogger("security")
 
@@ -66,7 +67,7 @@ class UnstorableInputMiddleware:
             if _is_api(request):
                 details = {name: [NUL_MESSAGE] for name in names}
                 return JsonResponse(
-                    error_body("validation_error", "The request has invalid fields; see details.", details),
+                    error_body("validation_error", VALIDATION_MESSAGE, details),
                     status=400,
                 )
             raise BadRequest(NUL_MESSAGE)

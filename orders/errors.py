@@ -4,9 +4,7 @@ The API's exception handler turns each into the JSON error format with its statu
 admin shows `message`. Raise them with `details` (per request field) where the class says so.
 """
 
-from config.domain_errors import DomainError
-
-VALIDATION_MESSAGE = "The request has invalid fields; see details."
+from config.domain_errors import VALIDATION_MESSAGE, DomainError
 
 
 class OrderRejected(DomainError):

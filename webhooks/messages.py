@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from config.domain_errors import VALIDATION_MESSAGE, DomainError
+
 SIGNATURE_HEADER = "sign"
 # Headers never stored with an event: credentials, and the signature itself.
 UNSTORED_HEADERS = frozenset({"sign", "authorization", "proxy-authorization", "cookie", "cj-access-token"})
@@ -22,8 +24,17 @@ MAX_ID_LENGTH = 128
 MAX_TYPE_LENGTH = 32
 
 
-class MessageInvalid(ValueError):
-    """The body is not a CJ webhook message (not JSON, not an object, missing messageId/type)."""
+class MessageInvalid(DomainError):
+    """The body is not a CJ webhook message (not JSON, not an object, missing messageId/type):
+    answered 400 with the reason under `details.body`."""
+
+    status = 400
+    code = "validation_error"
+    message = VALIDATION_MESSAGE
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(details={"body": [reason]})
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from config.api_errors import PayloadTooLarge, ServiceUnavailable
 from integrations.cj.client import get_client
 from webhooks import answers
-from webhooks.messages import SIGNATURE_HEADER, MessageInvalid, headers_to_store, message_parse, signature_is_valid
+from webhooks.messages import SIGNATURE_HEADER, headers_to_store, message_parse, signature_is_valid
 from webhooks.services import webhook_event_store
 
 security_logger = logging.getLogger("security")
@@ -133,10 +133,7 @@ class CJWebhookReceiveView(APIView):
             rejected.log(request)
             raise rejected.answer from rejected
         self.is_verified = True
-        try:
-            message = message_parse(body)
-        except MessageInvalid as error:
-            raise exceptions.ValidationError({"body": [str(error)]}) from error
+        message = message_parse(body)
         event_id = webhook_event_store(
             message=message, headers=headers_to_store(request.headers), remote_addr=_client_address(request)
         )
