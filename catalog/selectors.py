@@ -29,6 +29,9 @@ PRICE_BOUND = Decimal(10) ** 10
 CENT = Decimal("0.01")
 
 
+CURSOR_NOT_VALID = "The cursor is not valid."
+
+
 class InvalidCursor(ValueError):
     """The cursor was not made by this API for this ordering."""
 
@@ -60,7 +63,7 @@ def cursor_decode(*, ordering: str, cursor: str) -> tuple[Any, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_ordering, value, last_id = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, RecursionError) as error:
-        raise InvalidCursor("The cursor is not valid.") from error
+        raise InvalidCursor(CURSOR_NOT_VALID) from error
     if cursor_ordering != ordering or not isinstance(value, str) or not _is_id(last_id):
         raise InvalidCursor("The cursor does not belong to this ordering.")
     field, _ = ORDERINGS[ordering]
@@ -69,7 +72,7 @@ def cursor_decode(*, ordering: str, cursor: str) -> tuple[Any, int]:
     if field == "min_price":
         return _cursor_price(value), last_id
     if not _is_storable_text(value):
-        raise InvalidCursor("The cursor is not valid.")
+        raise InvalidCursor(CURSOR_NOT_VALID)
     return value, last_id
 
 
@@ -83,8 +86,8 @@ def _cursor_price(value: str) -> Decimal:
         if price.is_finite() and abs(price) < PRICE_BOUND and price == price.quantize(CENT):
             return price
     except ArithmeticError as error:
-        raise InvalidCursor("The cursor is not valid.") from error
-    raise InvalidCursor("The cursor is not valid.")
+        raise InvalidCursor(CURSOR_NOT_VALID) from error
+    raise InvalidCursor(CURSOR_NOT_VALID)
 
 
 def _is_storable_text(value: str) -> bool:

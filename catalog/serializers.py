@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from catalog.models import Product, SyncRun, Variant
-from catalog.selectors import ORDERINGS, InvalidCursor, cursor_decode
+from catalog.selectors import CURSOR_NOT_VALID, ORDERINGS, InvalidCursor, cursor_decode
 
 MAX_LIMIT = 100
 
@@ -20,7 +20,8 @@ class ProductListQuerySerializer(serializers.Serializer):
     min_price = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
     max_price = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=Decimal("0"))
     ordering = serializers.ChoiceField(required=False, choices=list(ORDERINGS), default="newest")
-    cursor = serializers.CharField(required=False, max_length=500)
+    # A cursor is opaque: one too long to be ours is "not valid", like any other we did not write.
+    cursor = serializers.CharField(required=False, max_length=500, error_messages={"max_length": CURSOR_NOT_VALID})
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=20)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
