@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "corsheaders",
     "django_rq",
     "django_prometheus",
@@ -226,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI and ReDoc come from our own static files (drf-spectacular-sidecar): the docs
+    # work offline and their policy stays 'self' (config/csp.py).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Distinct schema names for choice sets whose field names collide across apps.
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "crm.models.Lead.Status",
