@@ -9,6 +9,7 @@ from typing import Any
 
 import environ
 import redis
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 from redis.connection import parse_url as parse_redis_url
 from redis.driver_info import DriverInfo
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "corsheaders",
     "django_rq",
     "django_prometheus",
@@ -225,6 +227,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI and ReDoc come from our own static files (drf-spectacular-sidecar): the docs
+    # work offline and their policy stays 'self' (config/csp.py).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Distinct schema names for choice sets whose field names collide across apps.
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "crm.models.Lead.Status",
@@ -238,6 +245,10 @@ SPECTACULAR_SETTINGS = {
 # --- Security -----------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
+# A storefront script sends the order flow's own headers (and may send its own request id), and
+# reads the request id (to quote it to support) and, on a 429, when to retry.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-order-token", "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else 60 * 60 * 24 * 365

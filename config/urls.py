@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import api_errors, health, job_dashboard, job_status, metrics
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # django-rq's pages, each behind the dashboard permission (django-rq itself checks is_staff only).
     path("admin/django-rq/", include((job_dashboard.dashboard_urlpatterns(), "django_rq"))),
     path("admin/", admin.site.urls),

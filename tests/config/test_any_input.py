@@ -201,7 +201,7 @@ _REGEX_PARAMETER = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 _REGEX_LEFTOVER = re.compile(r"[\\^$()\[\]?*+|]")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Pages for a browser under /api/, not endpoints: their errors are rendered as the page is.
-HTML_PAGES = {"/api/docs/"}
+HTML_PAGES = {"/api/docs/", "/api/redoc/"}
 EXAMPLES_PER_ROUTE = 25
 
 

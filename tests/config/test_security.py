@@ -187,20 +187,39 @@ def test_admin_pages_have_a_self_only_content_security_policy(client, staff_user
     assert (index.status_code, _policy(index)) == (200, STRICT_POLICY)
 
 
-def test_api_docs_page_allows_only_the_swagger_cdn_and_its_own_nonced_script(client):
+def test_api_docs_page_loads_swagger_ui_from_our_static_files_with_nonced_inline_elements(client):
     response = client.get("/api/docs/")
 
     page = response.content.decode()
-    nonces = re.findall(r'<script nonce="([^"]+)">', page)
+    nonces = re.findall(r'<(?:script|style) nonce="([^"]+)">', page)
     assert response.status_code == 200
-    assert len(nonces) == 1
-    assert '<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@latest/swagger-ui-bundle.js">' in page
+    assert len(nonces) == 2 and nonces[0] == nonces[1]
+    assert '<script src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js">' in page
+    assert "https://" not in page
     assert _policy(response) == {
         **STRICT_POLICY,
-        "script-src": sorted(["'self'", "https://cdn.jsdelivr.net", f"'nonce-{nonces[0]}'"]),
-        "style-src": sorted(["'self'", "https://cdn.jsdelivr.net", "'unsafe-inline'"]),
-        "img-src": sorted(["'self'", "https://cdn.jsdelivr.net", "data:"]),
+        "script-src": sorted(["'self'", f"'nonce-{nonces[0]}'"]),
+        "style-src": sorted(["'self'", f"'nonce-{nonces[0]}'"]),
+        "img-src": sorted(["'self'", "data:"]),
         "connect-src": ["'self'"],
+    }
+
+
+def test_redoc_page_loads_redoc_from_our_static_files_with_a_self_only_policy(client):
+    response = client.get("/api/redoc/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert '<script src="/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js">' in page
+    assert "https://" not in page
+    # Without REDOC_UI_SETTINGS the page has no inline script, so no nonce is ever issued.
+    assert _policy(response) == {
+        **STRICT_POLICY,
+        "script-src": ["'self'"],
+        "style-src": sorted(["'self'", "'unsafe-inline'"]),
+        "img-src": sorted(["'self'", "data:"]),
+        "connect-src": ["'self'"],
+        "worker-src": sorted(["'self'", "blob:"]),
     }
 
 
