@@ -45,8 +45,7 @@ def test_cj_product_bad_key(cj_simulator, settings):
 
 
 MISSING_KEY = (
-    "CJ_API_KEY is not set: put the API key from CJ's developer settings in the environment or .env "
-    "(see .env.example)"
+    "CJ_API_KEY is not set: put the API key from CJ's developer settings in the environment or .env (see .env.example)"
 )
 
 
