@@ -1,5 +1,6 @@
 """Commands as cron runs them: a configuration error is one line on stderr and a non-zero exit
-(`manage.py` 2, the WSGI module 4 so gunicorn stops), and nothing precedes a command's output.
+(`manage.py` 2, the WSGI module 4 so gunicorn stops), nothing precedes a command's output, and
+Ctrl-C on `make run` is not reported by make as an error.
 
 Each runs `manage.py` (or imports `config.wsgi`) in a fresh interpreter with a stripped
 environment: the variable under test is set empty or wrong, which also wins over a developer's
@@ -7,6 +8,8 @@ environment: the variable under test is set empty or wrong, which also wins over
 """
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 
@@ -92,3 +95,21 @@ def test_a_command_prints_nothing_before_its_own_output():
         "System check identified no issues (0 silenced).\n",
         "",
     )
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+@pytest.mark.parametrize(("honcho_status", "status"), [(130, 0), (0, 0), (1, 1), (2, 2)])
+def test_make_run_treats_ctrl_c_as_the_way_out_and_keeps_real_failures(honcho_status, status):
+    # The recipe as `make -n run` prints it, run by sh with honcho replaced by a process that exits
+    # as honcho does (130 when Ctrl-C stops it) and the background webhook registration left out.
+    printed = subprocess.run(
+        ["make", "-n", "run", "CJ_API_KEY="], cwd=BASE_DIR, capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    recipe = printed[printed.index("\n", printed.index("sync_cj products --enqueue --if-empty")) + 1 :]
+    honcho_line = recipe.split(" & ", 1)[-1]
+    assert "honcho start -f Procfile " in honcho_line
+    fake = re.sub(r"\S*honcho start -f Procfile [^\\|]*", f"sh -c 'exit {honcho_status}' ", honcho_line)
+
+    finished = subprocess.run(["sh", "-c", fake], cwd=BASE_DIR, capture_output=True, text=True, timeout=60)
+
+    assert finished.returncode == status
