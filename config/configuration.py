@@ -40,8 +40,8 @@ class SettingsEnv(environ.Env):
             raise
         except (ValueError, TypeError) as error:
             # The value itself stays out of the message: it may be (part of) a secret.
-            expected = cast.__name__ if isinstance(cast, type) else "the expected type"
-            raise ImproperlyConfigured(f"{self.prefix}{var} is not a valid {expected} (see .env.example)") from error
+            expected = f"a valid {cast.__name__}" if isinstance(cast, type) else "in the expected format"
+            raise ImproperlyConfigured(f"{self.prefix}{var} is not {expected} (see .env.example)") from error
 
     def db_url(
         self, var: str = environ.Env.DEFAULT_DATABASE_ENV, default: Any = environ.Env.NOTSET, engine: Any = None

@@ -142,6 +142,9 @@ def test_sync_cj_resume_explains_in_one_line_when_there_is_nothing_to_resume(cat
         call_command("sync_cj", "resume", stdout=StringIO())
     with pytest.raises(CommandError) as finished_run:
         call_command("sync_cj", "resume", "--run", str(finished.pk), stdout=StringIO())
+    with pytest.raises(CommandError) as misplaced:
+        call_command("sync_cj", "stock", "--run", str(finished.pk), stdout=StringIO())
 
     assert str(nothing.value) == "no unfinished products or stock run of the last 24 hours to resume"
     assert str(finished_run.value) == f"run {finished.pk} is not an unfinished products or stock run"
+    assert str(misplaced.value) == "--run goes with resume only"

@@ -52,6 +52,10 @@ def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
             {"CJ_RETRY_ATTEMPTS": "three"},
             "configuration error: CJ_RETRY_ATTEMPTS is not a valid int (see .env.example)",
         ),
+        (
+            {"RQ_RETRY_INTERVALS": "10,soon"},
+            "configuration error: RQ_RETRY_INTERVALS is not in the expected format (see .env.example)",
+        ),
         ({"REDIS_URL": "localhost:6379"}, "configuration error: REDIS_URL must be a redis:// or rediss:// URL"),
     ],
 )

@@ -80,6 +80,8 @@ class Command(BaseCommand):
                 raise CommandError("resume runs in the foreground and takes only --run")
             self._resume(options["run"])
             return
+        if options["run"] is not None:
+            raise CommandError("--run goes with resume only")
         kind = SyncRun.Kind.FULL if options["full"] or options["if_empty"] else SyncRun.Kind.INCREMENTAL
         trigger = SyncRun.Trigger.BOOTSTRAP if options["if_empty"] else SyncRun.Trigger.COMMAND
         if options["enqueue"]:
@@ -117,6 +119,8 @@ class Command(BaseCommand):
                 run = variants_stock_refresh(run_id=run.pk, progress=self._progress(started))
             else:
                 run = products_sync(kind=run.kind, run_id=run.pk, progress=self._progress(started))
+        except ValueError as error:  # the run finished meanwhile
+            raise CommandError(str(error)) from error
         except SyncAlreadyRunning as error:
             raise CommandError(f"another {error} sync is running") from error
         except CJError as error:
