@@ -65,7 +65,9 @@ endif
 run: install
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
-	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES)
+# honcho exits 130 when Ctrl-C stops it: that is the way out, not a failure for make to report.
+	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
+		|| { status=$$?; test $$status -eq 130 || exit $$status; }
 
 ## check: what CI runs - lint, typecheck, then the tests
 check: lint typecheck test

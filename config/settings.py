@@ -14,16 +14,18 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.connection import parse_url as parse_redis_url
 from redis.driver_info import DriverInfo
 
+from config.configuration import SettingsEnv
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+env = SettingsEnv()
 environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required unless DJANGO_DEBUG=true")
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set (see .env.example)")
     SECRET_KEY = "django-insecure-development-only"
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -279,6 +281,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_RESET_ON_SUCCESS = True
+# Off: its startup banner ("AXES: BEGIN ...") would be the first line of every command's output;
+# lockout messages still name the lockout parameters.
+AXES_VERBOSE = False
 
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 

@@ -80,6 +80,38 @@ def record_error(run: SyncRun, *, pid: str, error: Exception) -> None:
     logger.warning("catalog.sync.product_failed", extra={"run": run.pk, "pid": pid, "error": str(error)[:500]})
 
 
+def run_close_failed(run: SyncRun, *, error: BaseException) -> None:
+    """Close a run that stopped on `error`: failed, finished now, the error recorded.
+
+    An interrupt (Ctrl-C, or SIGTERM as the command raises it) is recorded as "Interrupted". The
+    caller re-raises `error`; a failure to save here is logged, never raised over it.
+    """
+    run.status, run.finished_at = SyncRun.Status.FAILED, timezone.now()
+    if isinstance(error, KeyboardInterrupt | SystemExit):
+        message = "Stopped before it finished; `sync_cj resume` continues it."
+        entry = {"pid": None, "error": "Interrupted", "message": message}
+        logger.warning("catalog.sync.interrupted", extra={"run": run.pk, "kind": run.kind, "page": run.pages_done})
+    else:
+        entry = {"pid": None, "error": type(error).__name__, "message": str(error)[:500]}
+    if len(run.errors) < MAX_ERRORS_KEPT:
+        run.errors.append(entry)
+    try:
+        run.save()
+    except Exception:
+        logger.exception("catalog.sync.close_failed", extra={"run": run.pk, "kind": run.kind})
+
+
+def run_resumable_get(*, run_id: int | None = None) -> SyncRun | None:
+    """The unfinished products or stock run to resume: this one, or the latest of the resume window."""
+    runs = SyncRun.objects.filter(
+        kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL, SyncRun.Kind.STOCK],
+        status__in=[SyncRun.Status.RUNNING, SyncRun.Status.FAILED],
+    )
+    if run_id is not None:
+        return runs.filter(pk=run_id).first()
+    return runs.filter(started_at__gte=timezone.now() - RESUME_WINDOW).order_by("-started_at", "-pk").first()
+
+
 def runs_close_abandoned(*, kinds: tuple[str, ...], keep: SyncRun | None = None) -> int:
     """Mark runs of these kinds still `running` as failed: call while holding their lock, when any
     such run is dead (its worker was killed). A products run stays resumable from its checkpoint."""
@@ -160,12 +192,12 @@ def products_sync(
         runs_close_abandoned(kinds=(SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL), keep=run)
         try:
             _products_run(run, client=client, progress=progress)
-        except Exception as error:
-            run.status, run.finished_at = SyncRun.Status.FAILED, timezone.now()
-            if len(run.errors) < MAX_ERRORS_KEPT:
-                run.errors.append({"pid": None, "error": type(error).__name__, "message": str(error)[:500]})
-            run.save()
-            logger.exception("catalog.sync.failed", extra={"run": run.pk, "kind": kind})
+        except (Exception, KeyboardInterrupt, SystemExit) as error:
+            # A run stopped by Ctrl-C or SIGTERM (which the command raises as an interrupt) is
+            # closed too, not left "running"; only a killed process leaves that to the next run.
+            run_close_failed(run, error=error)
+            if isinstance(error, Exception):
+                logger.exception("catalog.sync.failed", extra={"run": run.pk, "kind": kind})
             raise
     return run
 

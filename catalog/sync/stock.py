@@ -1,7 +1,9 @@
 """Stock refresh: CJ's live stock for a batch of variants, one `getInventoryByPid` call per product.
 
 A variant CJ gives no answer for keeps its stock (a missing answer never zeroes stock); only
-changed figures are written, in bulk; the changed products' caches are invalidated.
+changed figures are written, in bulk; the changed products' caches are invalidated. Products are
+taken in id order and the run's checkpoint names the last one done, so a stopped run (Ctrl-C,
+SIGTERM, CJ errors) is closed as failed and `sync_cj resume` continues it after that product.
 """
 
 import logging
@@ -15,7 +17,7 @@ from django.utils import timezone
 from catalog.cache import catalog_cache_invalidate
 from catalog.models import Product, SyncRun, Variant
 from catalog.services import products_aggregates_refresh
-from catalog.sync.runs import Progress, cj_client, record_error, runs_close_abandoned, sync_lock
+from catalog.sync.runs import Progress, cj_client, record_error, run_close_failed, runs_close_abandoned, sync_lock
 from integrations.cj.coercion import MAX_COUNT
 from integrations.cj.errors import CJNotFoundError, CJPermanentError
 
@@ -28,43 +30,53 @@ def variants_stock_refresh(
     *,
     variant_ids: Sequence[int] | None = None,
     trigger: str = SyncRun.Trigger.COMMAND,
+    run_id: int | None = None,
     job_id: str = "",
     client: Any = None,
     progress: Progress | None = None,
 ) -> SyncRun:
     """Refresh the stock of these variants (None: every active variant) from CJ; records a SyncRun.
 
-    Raises SyncAlreadyRunning when another stock refresh runs; CJ errors other than a product
-    unknown to CJ stop the run (marked failed) and are re-raised.
+    With `run_id`, resume that unfinished stock run instead: its variants, after its checkpoint.
+    Raises SyncAlreadyRunning when another stock refresh runs, ValueError when `run_id` is not an
+    unfinished stock run; CJ errors other than a product unknown to CJ stop the run (closed as
+    failed) and are re-raised, and so is an interrupt (Ctrl-C, SIGTERM), after closing the run.
     """
     client = client or cj_client()
     with sync_lock("stock"):
-        # We hold the lock: a stock run still marked running is dead (its worker was killed).
-        runs_close_abandoned(kinds=(SyncRun.Kind.STOCK,))
-        run = SyncRun.objects.create(kind=SyncRun.Kind.STOCK, trigger=trigger, job_id=job_id, started_at=timezone.now())
+        run = _stock_run_open(run_id=run_id, variant_ids=variant_ids, trigger=trigger, job_id=job_id)
+        # We hold the lock: another stock run still marked running is dead (its worker was killed).
+        runs_close_abandoned(kinds=(SyncRun.Kind.STOCK,), keep=run)
+        after = int(run.checkpoint.get("product_id", 0))
+        wanted = run.checkpoint.get("variant_ids")
         variants = Variant.objects.filter(status=Variant.Status.ACTIVE, product__status=Product.Status.ACTIVE)
-        if variant_ids is not None:
-            variants = Variant.objects.filter(pk__in=variant_ids)
+        if wanted is not None:
+            variants = Variant.objects.filter(pk__in=wanted)
         by_product: dict[tuple[int, str], list[tuple[int, str, int]]] = defaultdict(list)
-        for pk, cj_vid, stock, product_id, cj_pid in variants.order_by("product_id", "pk").values_list(
-            "pk", "cj_vid", "stock", "product_id", "product__cj_pid"
+        for pk, cj_vid, stock, product_id, cj_pid in (
+            variants.filter(product_id__gt=after)
+            .order_by("product_id", "pk")
+            .values_list("pk", "cj_vid", "stock", "product_id", "product__cj_pid")
         ):
             by_product[(product_id, cj_pid)].append((pk, cj_vid, stock))
         products = list(by_product.items())
-        run.total_pages = (len(products) + BATCH_PRODUCTS - 1) // BATCH_PRODUCTS
+        run.total_pages = run.pages_done + (len(products) + BATCH_PRODUCTS - 1) // BATCH_PRODUCTS
         run.save()
         try:
             for start in range(0, len(products), BATCH_PRODUCTS):
-                _refresh_batch(run, products[start : start + BATCH_PRODUCTS], client=client)
+                batch = products[start : start + BATCH_PRODUCTS]
+                _refresh_batch(run, batch, client=client)
                 run.pages_done += 1
+                run.checkpoint = {**run.checkpoint, "product_id": batch[-1][0][0]}
                 run.save()
                 if progress:
                     progress(run)
-        except Exception as error:
-            run.status, run.finished_at = SyncRun.Status.FAILED, timezone.now()
-            run.errors.append({"pid": None, "error": type(error).__name__, "message": str(error)[:500]})
-            run.save()
-            logger.exception("catalog.stock.failed", extra={"run": run.pk})
+        except (Exception, KeyboardInterrupt, SystemExit) as error:
+            # A run stopped by Ctrl-C or SIGTERM (which the command raises as an interrupt) is
+            # closed too, not left "running"; only a killed process leaves that to the next run.
+            run_close_failed(run, error=error)
+            if isinstance(error, Exception):
+                logger.exception("catalog.stock.failed", extra={"run": run.pk})
             raise
         run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
         run.save()
@@ -72,6 +84,23 @@ def variants_stock_refresh(
             "catalog.stock.finished",
             extra={"run": run.pk, "variants_updated": run.updated_count, "variants_unchanged": run.unchanged_count},
         )
+    return run
+
+
+def _stock_run_open(*, run_id: int | None, variant_ids: Sequence[int] | None, trigger: str, job_id: str) -> SyncRun:
+    """A new stock run, or the unfinished run `run_id` reopened (call while holding the lock)."""
+    if run_id is None:
+        checkpoint = {"variant_ids": None if variant_ids is None else list(variant_ids)}
+        return SyncRun.objects.create(
+            kind=SyncRun.Kind.STOCK, trigger=trigger, job_id=job_id, started_at=timezone.now(), checkpoint=checkpoint
+        )
+    run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.STOCK).exclude(status=SyncRun.Status.SUCCEEDED).first()
+    if run is None:
+        raise ValueError(f"run {run_id} is not an unfinished stock run")
+    run.status, run.resumed_count, run.finished_at = SyncRun.Status.RUNNING, run.resumed_count + 1, None
+    run.job_id = job_id or run.job_id
+    run.save()
+    logger.info("catalog.stock.resumed", extra={"run": run.pk, "after_product": run.checkpoint.get("product_id")})
     return run
 
 

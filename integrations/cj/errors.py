@@ -8,6 +8,7 @@ Every error carries `code` (CJ's code, or the HTTP status for transport failures
     │   └── CJRateLimitedError  1600200 or HTTP 429 (back off, then retry)
     ├── CJQuotaExceededError    1600201 or the daily limit; also our own reserve (BudgetExceeded)
     ├── CJAuthError             1600001-1600008, 1601000 ... (credentials)
+    │   └── CJNotConfiguredError  no CJ_API_KEY to log in with (CJ was never asked)
     └── CJPermanentError        parameters, not found, duplicates, balance, logistics ...
         ├── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100
         └── CJDuplicateOrderError  1603003: CJ already has an order with this orderNumber
@@ -51,6 +52,13 @@ class CJQuotaExceededError(CJError):
 
 class CJAuthError(CJError):
     """The API key or tokens are not accepted."""
+
+
+class CJNotConfiguredError(CJAuthError):
+    """A login is needed but no CJ_API_KEY is configured: the settings are at fault, not CJ."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class CJPermanentError(CJError):

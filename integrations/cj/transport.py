@@ -31,6 +31,7 @@ from integrations.cj.budget import DailyBudget
 from integrations.cj.errors import (
     CJAuthError,
     CJError,
+    CJNotConfiguredError,
     CJPermanentError,
     CJRateLimitedError,
     CJTransientError,
@@ -189,7 +190,11 @@ class CJTransport:
     def _login(self) -> TokenPair:
         endpoint = "authentication/getAccessToken"
         if not self.config.api_key:
-            raise CJAuthError("CJ_API_KEY is not set", endpoint=endpoint)
+            raise CJNotConfiguredError(
+                "CJ_API_KEY is not set: put the API key from CJ's developer settings in the environment or .env "
+                "(see .env.example)",
+                endpoint=endpoint,
+            )
         wait = self.tokens.claim_login()
         if wait:
             raise CJRateLimitedError(

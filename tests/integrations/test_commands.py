@@ -44,6 +44,31 @@ def test_cj_product_bad_key(cj_simulator, settings):
     assert str(raised.value) == "CJ refused the credentials: apiKey is wrong, please check it (code 1600005)."
 
 
+MISSING_KEY = (
+    "CJ_API_KEY is not set: put the API key from CJ's developer settings in the environment or .env (see .env.example)"
+)
+
+
+def test_cj_product_without_a_key_says_the_key_is_missing(cj_simulator, settings):
+    settings.CJ_API_KEY = ""
+
+    with pytest.raises(CommandError) as raised:
+        call_command("cj_product", "2408300610371613200")
+
+    assert str(raised.value) == MISSING_KEY
+    assert cj_simulator.calls("authentication/getAccessToken") == 0
+
+
+@pytest.mark.django_db
+def test_sync_cj_without_a_key_says_the_key_is_missing(cj_simulator, settings):
+    settings.CJ_API_KEY = ""
+
+    with pytest.raises(CommandError) as raised:
+        call_command("sync_cj", "products", stdout=StringIO())
+
+    assert str(raised.value) == f"sync failed: {MISSING_KEY}"
+
+
 def test_cj_product_unreachable(settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,6 +1,14 @@
-"""`python manage.py sync_cj products|stock|all|reprice [--full] [--pid PID] [--enqueue] [--if-empty]`."""
+"""`python manage.py sync_cj products|stock|all|reprice|resume [--full] [--pid PID] [--run ID] [--enqueue]
+[--if-empty]`.
 
+Ctrl-C or SIGTERM stops a run in the foreground closed as failed ("Interrupted"), with one line
+on stderr and exit status 130 or 143; `resume` continues it (or another unfinished run).
+"""
+
+import signal
+import threading
 import time
+from types import FrameType
 from typing import Any
 
 import redis
@@ -14,26 +22,52 @@ from catalog.jobs import (
 from catalog.models import Product, SyncRun, Variant
 from catalog.selectors import catalog_is_empty
 from catalog.services import variants_reprice
-from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync
+from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync, run_resumable_get
 from catalog.sync.stock import variants_stock_refresh
 from integrations.cj.errors import CJError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command was, so that the run in progress is closed as on Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 class Command(BaseCommand):
     help = (
         "Sync the catalog from CJ: products (incremental, or --full), stock, or all; --pid refreshes one "
         "product; --enqueue puts the work on its queue instead and prints the job id; reprice re-applies "
-        "the pricing rule."
+        "the pricing rule; resume continues the latest unfinished products or stock run (or --run ID)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=["products", "stock", "all", "reprice"])
+        parser.add_argument("what", choices=["products", "stock", "all", "reprice", "resume"])
         parser.add_argument("--full", action="store_true", help="fetch every product's detail (and count misses)")
         parser.add_argument("--pid", help="refresh this one CJ product")
         parser.add_argument("--enqueue", action="store_true", help="queue the work and print the job id")
+        parser.add_argument("--run", type=int, help="with resume: the unfinished run to continue")
         parser.add_argument("--if-empty", action="store_true", help="do nothing unless the catalog is empty")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Signal handlers can only be set in the main thread (call_command may run elsewhere).
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
+        try:
+            self._handle(**options)
+        except KeyboardInterrupt as interrupt:
+            signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+            self.stderr.write(
+                f"interrupted by {signum.name}: the sync run in progress is closed as failed (Interrupted); "
+                "`manage.py sync_cj resume` continues it"
+            )
+            raise SystemExit(128 + signum) from None
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _handle(self, **options: Any) -> None:
         what = options["what"]
         if options["if_empty"] and not catalog_is_empty():
             self.stdout.write("catalog already holds products; nothing to do")
@@ -41,6 +75,13 @@ class Command(BaseCommand):
         if what == "reprice":
             self.stdout.write(f"repriced {variants_reprice()} variant(s)")
             return
+        if what == "resume":
+            if options["enqueue"] or options["pid"] or options["full"]:
+                raise CommandError("resume runs in the foreground and takes only --run")
+            self._resume(options["run"])
+            return
+        if options["run"] is not None:
+            raise CommandError("--run goes with resume only")
         kind = SyncRun.Kind.FULL if options["full"] or options["if_empty"] else SyncRun.Kind.INCREMENTAL
         trigger = SyncRun.Trigger.BOOTSTRAP if options["if_empty"] else SyncRun.Trigger.COMMAND
         if options["enqueue"]:
@@ -62,6 +103,29 @@ class Command(BaseCommand):
             raise CommandError(f"another {error} sync is running") from error
         except CJError as error:
             raise CommandError(f"sync failed: {error}") from error
+
+    def _resume(self, run_id: int | None) -> None:
+        run = run_resumable_get(run_id=run_id)
+        if run is None:
+            raise CommandError(
+                f"run {run_id} is not an unfinished products or stock run"
+                if run_id is not None
+                else "no unfinished products or stock run of the last 24 hours to resume"
+            )
+        started = time.monotonic()
+        self.stdout.write(f"resuming {run.get_kind_display()} #{run.pk} after page {run.pages_done}")
+        try:
+            if run.kind == SyncRun.Kind.STOCK:
+                run = variants_stock_refresh(run_id=run.pk, progress=self._progress(started))
+            else:
+                run = products_sync(kind=run.kind, run_id=run.pk, progress=self._progress(started))
+        except ValueError as error:  # the run finished meanwhile
+            raise CommandError(str(error)) from error
+        except SyncAlreadyRunning as error:
+            raise CommandError(f"another {error} sync is running") from error
+        except CJError as error:
+            raise CommandError(f"sync failed: {error}") from error
+        self._summary(run, started)
 
     def _enqueue(self, what: str, *, kind: str, trigger: str, pid: str | None) -> None:
         try:

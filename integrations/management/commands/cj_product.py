@@ -6,7 +6,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.cj.client import get_client
-from integrations.cj.errors import CJAuthError, CJError, CJNotFoundError, CJQuotaExceededError, CJTransientError
+from integrations.cj.errors import (
+    CJAuthError,
+    CJError,
+    CJNotConfiguredError,
+    CJNotFoundError,
+    CJQuotaExceededError,
+    CJTransientError,
+)
 from integrations.cj.types import DecimalRange
 
 
@@ -37,6 +44,8 @@ class Command(BaseCommand):
             product = client.get_product(pid=pid)
         except CJNotFoundError as error:
             raise CommandError(f"CJ has no product {pid} (code {error.code}).") from error
+        except CJNotConfiguredError as error:
+            raise CommandError(error.message) from error
         except CJAuthError as error:
             raise CommandError(f"CJ refused the credentials: {error.message} (code {error.code}).") from error
         except CJQuotaExceededError as error:
