@@ -106,8 +106,18 @@ def test_a_command_prints_nothing_before_its_own_output():
 def test_make_run_treats_ctrl_c_as_the_way_out_and_keeps_real_failures(honcho_status, status):
     # The recipe as `make -n run` prints it, run by sh with honcho replaced by a process that exits
     # as honcho does (130 when Ctrl-C stops it) and the background webhook registration left out.
+    # Under `make check` this runs inside make: without its variables, the inner make prints no
+    # "Entering/Leaving directory" lines into the recipe.
+    outer_make = ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")
+    env = {name: value for name, value in os.environ.items() if name not in outer_make}
     printed = subprocess.run(
-        ["make", "-n", "run", "CJ_API_KEY="], cwd=BASE_DIR, capture_output=True, text=True, timeout=60, check=True
+        ["make", "--no-print-directory", "-n", "run", "CJ_API_KEY="],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=env,
     ).stdout
     recipe = printed[printed.index("\n", printed.index("sync_cj products --enqueue --if-empty")) + 1 :]
     honcho_line = recipe.split(" & ", 1)[-1]
