@@ -54,13 +54,20 @@ def current_rule() -> PricingRule:
     )
 
 
-def cost_change_is_held(*, current: Decimal, proposed: Decimal) -> bool:
-    """True when CJ's new cost differs from the one we sell by more than
-    CATALOG_MAX_PRICE_CHANGE_PERCENT: the variant keeps its cost and price until staff decide.
+def cost_change_limit() -> Decimal:
+    """CATALOG_MAX_PRICE_CHANGE_PERCENT, read once by a caller that checks many variants."""
+    return Decimal(settings.CATALOG_MAX_PRICE_CHANGE_PERCENT)
+
+
+def cost_change_is_held(*, current: Decimal, proposed: Decimal, limit: Decimal | None = None) -> bool:
+    """True when CJ's new cost differs from the one we sell by more than `limit` percent
+    (default CATALOG_MAX_PRICE_CHANGE_PERCENT): the variant keeps its cost and price until staff
+    decide.
 
     A variant without a cost yet (0) is never held; a limit of 0 turns the hold off.
     """
-    limit = Decimal(settings.CATALOG_MAX_PRICE_CHANGE_PERCENT)
+    if limit is None:
+        limit = cost_change_limit()
     if limit <= 0 or current <= 0:
         return False
     return abs(proposed - current) * 100 > current * limit

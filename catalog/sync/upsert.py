@@ -37,7 +37,7 @@ from django.utils import timezone
 from catalog.cache import catalog_cache_invalidate
 from catalog.content import description_clean, image_url_clean, image_urls_clean
 from catalog.models import Category, Product, Variant
-from catalog.pricing import CENT, PricingRule, cost_change_is_held, current_rule
+from catalog.pricing import CENT, PricingRule, cost_change_is_held, cost_change_limit, current_rule
 from catalog.services import products_aggregates_refresh
 from catalog.sync.products_write import products_write
 from integrations.cj import types as cj
@@ -162,8 +162,15 @@ def _json_strings(values: Iterable[str]) -> str:
 
 
 def _stored_costs(products: Sequence[cj.Product]) -> dict[str, Decimal]:
+    """The stored cost of each of the page's variants we hold, by vid. One array parameter instead
+    of the ORM's `cj_vid__in` (a placeholder per vid), which costs more than the rest of an
+    unchanged page (bench/sync.py)."""
     vids = [variant.vid for product in products for variant in product.variants]
-    return dict(Variant.objects.filter(cj_vid__in=vids).values_list("cj_vid", "supplier_cost")) if vids else {}
+    if not vids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_STORED_COSTS_SQL, [vids])
+        return dict(cursor.fetchall())
 
 
 def _variant_rows(
@@ -172,12 +179,15 @@ def _variant_rows(
     """The page's variants priced by the rule, by vid (the last product listing a vid wins); a
     variant whose cost change is held keeps its stored cost."""
     prices: dict[Decimal, Decimal] = {}
+    limit = cost_change_limit()
     rows: dict[str, _VariantRow] = {}
     for product in products:
         for variant in product.variants:
             cost, pending = _money(variant.sell_price), None
             stored = stored_costs.get(variant.vid)
-            if stored is not None and cost_change_is_held(current=stored, proposed=cost):
+            # An unchanged cost (most of a page) needs no check.
+            changed = stored is not None and stored != cost
+            if changed and stored is not None and cost_change_is_held(current=stored, proposed=cost, limit=limit):
                 cost, pending = stored, cost
             price = prices.get(cost)
             if price is None:
@@ -319,6 +329,7 @@ _PRODUCT = Product._meta.db_table
 _VARIANT = Variant._meta.db_table
 # The page's variants, staged for the merge (a session's own table, emptied at commit).
 _INCOMING = f"{_VARIANT}_incoming"
+_STORED_COSTS_SQL = f"SELECT cj_vid, supplier_cost FROM {_VARIANT} WHERE cj_vid = ANY(%s)"  # noqa: S608
 
 # The page's variants are copied (COPY, the fastest way in) into a temporary table, then merged
 # by one statement that compares in SQL and writes only rows whose data differ. Plain
