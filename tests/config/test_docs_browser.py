@@ -7,23 +7,13 @@ host than the live server is recorded and refused, as it would fail offline.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
 OPERATION_SUMMARY = "Submit a lead (public storefront form)"
 REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 

@@ -10,19 +10,9 @@ import pytest
 from django.conf import settings as django_settings
 
 from crm.models import Contact, Lead, LeadStatusChange
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.crm.factories import LeadFactory, SalesUserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUTPUT_DIR = Path(django_settings.BASE_DIR) / "test-output"
 
 pytestmark = [
