@@ -5,6 +5,7 @@ A created customer is a `business` audit log line; logs carry ids, never emails,
 """
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -32,17 +33,10 @@ def customer_register(
     """
     values = _customer_values(name=name, phone=phone, address=address)
     now = timezone.now()
-    customer, created = Customer.objects.get_or_create(
-        email=email_normalise(email),
-        defaults={
-            **values,
-            "source": source,
-            "has_marketing_consent": has_marketing_consent,
-            "marketing_consent_at": now if has_marketing_consent else None,
-        },
+    customer, created = _customer_get_or_create(
+        email=email, values=values, source=source, has_marketing_consent=has_marketing_consent, now=now
     )
     if created:
-        business_logger.info("crm.customer.created", extra={"customer_id": customer.pk, "source": source})
         return customer, True
 
     changed = [field for field in ("name", "phone") if values[field] and not getattr(customer, field)]
@@ -78,18 +72,28 @@ def customer_get_or_create(
     Logs `crm.customer.created` when it creates one.
     """
     values = _customer_values(name=name, phone=phone, address=address)
+    customer, _created = _customer_get_or_create(
+        email=email, values=values, source=source, has_marketing_consent=has_marketing_consent, now=timezone.now()
+    )
+    return customer
+
+
+def _customer_get_or_create(
+    *, email: str, values: dict[str, Any], source: str, has_marketing_consent: bool, now: datetime
+) -> tuple[Customer, bool]:
+    """The customer with this email, created with `values` when missing (audit line on creation)."""
     customer, created = Customer.objects.get_or_create(
         email=email_normalise(email),
         defaults={
             **values,
             "source": source,
             "has_marketing_consent": has_marketing_consent,
-            "marketing_consent_at": timezone.now() if has_marketing_consent else None,
+            "marketing_consent_at": now if has_marketing_consent else None,
         },
     )
     if created:
         business_logger.info("crm.customer.created", extra={"customer_id": customer.pk, "source": source})
-    return customer
+    return customer, created
 
 
 def _customer_values(*, name: str, phone: str, address: dict[str, str] | None) -> dict[str, Any]:

@@ -13,23 +13,11 @@ from django.utils import timezone
 
 from config.dashboard import _providers, dashboard_panel_register, dashboard_panels
 from crm.models import Contact, Customer, Lead, LeadStatusChange
-from tests.crm.factories import ContactFactory, CustomerFactory, LeadFactory, SalesUserFactory, StaffUserFactory
+from tests.crm.factories import ContactFactory, CustomerFactory, LeadFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/crm/lead/"
-
-
-@pytest.fixture
-def sales_user():
-    return SalesUserFactory(username="sam")
-
-
-@pytest.fixture
-def sales(sales_user) -> Client:
-    client = Client()
-    client.force_login(sales_user)
-    return client
 
 
 def _csv(response) -> list[list[str]]:

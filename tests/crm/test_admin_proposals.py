@@ -1,25 +1,12 @@
 """The lead admin's proposed changes: repeat web submissions wait for staff, who apply them."""
 
 import pytest
-from django.test import Client
 
 from crm import services
 from crm.models import Contact, Lead
-from tests.crm.factories import LeadFactory, SalesUserFactory, StaffUserFactory
+from tests.crm.factories import LeadFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sales_user():
-    return SalesUserFactory(username="sam")
-
-
-@pytest.fixture
-def sales(sales_user) -> Client:
-    client = Client()
-    client.force_login(sales_user)
-    return client
 
 
 def _repeat(lead: Lead, **fields) -> Contact:
