@@ -1,0 +1,64 @@
+"""The shop's own settings: catalog pricing and sync, CJ, CRM, webhooks, orders.
+
+Imported by `config.settings`; Django's and the libraries' settings live there. Every value comes
+from the environment (`.env.example` lists them).
+"""
+
+from config.configuration import SettingsEnv
+
+env = SettingsEnv()
+
+# --- Catalog: pricing rule and sync schedule ---------------------------------------------------
+# price = cost * markup + fixed, rounded up to end in CATALOG_PRICE_ENDING, margin never below the floor.
+CATALOG_PRICE_MARKUP = env.str("CATALOG_PRICE_MARKUP", default="2.0")
+CATALOG_PRICE_FIXED = env.str("CATALOG_PRICE_FIXED", default="1.00")
+CATALOG_PRICE_ENDING = env.str("CATALOG_PRICE_ENDING", default="0.90")
+CATALOG_MIN_MARGIN_PERCENT = env.str("CATALOG_MIN_MARGIN_PERCENT", default="30")
+CATALOG_CURRENCY = env.str("CATALOG_CURRENCY", default="USD")
+CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=100)
+CATALOG_INCREMENTAL_SYNC_MINUTES = env.int("CATALOG_INCREMENTAL_SYNC_MINUTES", default=60)
+CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default=30)
+# A CJ cost change beyond this percentage waits for staff review instead of re-pricing (0: never held).
+CATALOG_MAX_PRICE_CHANGE_PERCENT = env.int("CATALOG_MAX_PRICE_CHANGE_PERCENT", default=50)
+
+# --- CJ Dropshipping ----------------------------------------------------------------------------
+CJ_API_KEY = env.str("CJ_API_KEY", default="")
+CJ_API_BASE = env.str("CJ_API_BASE", default="https://developers.cjdropshipping.com/api2.0/v1/")
+# The account's openId (webhook signing key); the stored token's openId wins once logged in.
+CJ_OPEN_ID = env.str("CJ_OPEN_ID", default="")
+CJ_QPS = env.float("CJ_QPS", default=1.0)  # per account level: 1, 2, 4 or 6
+CJ_QPS_MARGIN = env.float("CJ_QPS_MARGIN", default=0.05)  # spacing slack against network jitter
+CJ_CONNECT_TIMEOUT = env.float("CJ_CONNECT_TIMEOUT", default=3.05)
+CJ_READ_TIMEOUT = env.float("CJ_READ_TIMEOUT", default=20.0)
+CJ_RETRY_ATTEMPTS = env.int("CJ_RETRY_ATTEMPTS", default=3)  # tries of an idempotent read
+CJ_RETRY_BACKOFF = env.float("CJ_RETRY_BACKOFF", default=0.5)  # seconds, doubled per retry
+CJ_THROTTLE_BACKOFF = env.float("CJ_THROTTLE_BACKOFF", default=1.0)  # pause of all callers after CJ throttles a call
+CJ_LIMITER_MAX_WAIT = env.float("CJ_LIMITER_MAX_WAIT", default=120.0)
+CJ_PAY_TYPE = env.int("CJ_PAY_TYPE", default=3)  # createOrderV2 payType: 2 balance, 3 create only
+CJ_DAILY_CALL_LIMIT = env.int("CJ_DAILY_CALL_LIMIT", default=100_000)
+CJ_DAILY_POINTS = env.int("CJ_DAILY_POINTS", default=50_000)
+CJ_BUDGET_RESERVE_CALLS = env.int("CJ_BUDGET_RESERVE_CALLS", default=500)
+CJ_BUDGET_RESERVE_POINTS = env.int("CJ_BUDGET_RESERVE_POINTS", default=5_000)
+CJ_SIMULATOR_PORT = env.int("CJ_SIMULATOR_PORT", default=8765)
+CJ_HEALTH_CACHE_SECONDS = 30
+
+# --- CRM ----------------------------------------------------------------------------------------
+# Public lead form (POST /api/crm/leads): submissions allowed per client address.
+CRM_LEAD_THROTTLE_RATE = env.str("CRM_LEAD_THROTTLE_RATE", default="10/min")
+
+# --- Webhooks (CJ inbox) ------------------------------------------------------------------------
+# Public callback URL registered with CJ's webhook/set by `manage.py cj_webhooks register`.
+CJ_WEBHOOK_URL = env.str("CJ_WEBHOOK_URL", default="")
+WEBHOOKS_MAX_BODY_BYTES = env.int("WEBHOOKS_MAX_BODY_BYTES", default=1024 * 1024)
+# Stored events not processed after this long are enqueued again by the sweeper.
+WEBHOOKS_SWEEP_AFTER_SECONDS = env.int("WEBHOOKS_SWEEP_AFTER_SECONDS", default=60)
+WEBHOOKS_SWEEP_INTERVAL_SECONDS = env.int("WEBHOOKS_SWEEP_INTERVAL_SECONDS", default=60)
+# Pause guard: CJ pauses every push at 50 % failures; alert (and /health degraded) well before.
+WEBHOOKS_ALERT_FAILURE_RATIO = env.float("WEBHOOKS_ALERT_FAILURE_RATIO", default=0.2)
+WEBHOOKS_ALERT_MIN_SAMPLES = env.int("WEBHOOKS_ALERT_MIN_SAMPLES", default=10)
+
+# --- Orders -------------------------------------------------------------------------------------
+CJ_SHIP_FROM_COUNTRY = env.str("CJ_SHIP_FROM_COUNTRY", default="CN")  # warehouse country quoted and ordered from
+ORDERS_STUCK_AFTER_SECONDS = env.int("ORDERS_STUCK_AFTER_SECONDS", default=300)  # pending/forwarding -> re-enqueue
+ORDERS_STATUS_CHECK_AFTER_SECONDS = env.int("ORDERS_STATUS_CHECK_AFTER_SECONDS", default=6 * 3600)
+ORDERS_STATUS_CHECK_BATCH = env.int("ORDERS_STATUS_CHECK_BATCH", default=100)
