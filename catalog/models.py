@@ -100,7 +100,10 @@ class Variant(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants", db_index=False)
     sku = models.CharField("SKU", max_length=100, blank=True)
     name = models.CharField(max_length=500, blank=True)
-    option_values = models.JSONField(default=list, blank=True)
+    option_values = models.JSONField(default=list, blank=True, help_text="CJ's variantKey split: values only.")
+    # Named by the product's productKeyEn: [{"name": "Color", "value": "Black"}, ...]
+    # (integrations.cj.coercion.named_options), what a storefront draws its pickers from.
+    options = models.JSONField(default=list, blank=True, help_text='[{"name": "Color", "value": "Black"}, ...]')
     image = models.URLField(max_length=1000, blank=True)
     supplier_cost = models.DecimalField(max_digits=12, decimal_places=2, help_text="CJ's price to us.")
     price = models.DecimalField(max_digits=12, decimal_places=2, help_text="Our price (the pricing rule).")

@@ -41,7 +41,7 @@ from catalog.pricing import CENT, PricingRule, cost_change_is_held, cost_change_
 from catalog.services import products_aggregates_refresh
 from catalog.sync.products_write import products_write
 from integrations.cj import types as cj
-from integrations.cj.coercion import MAX_COUNT
+from integrations.cj.coercion import MAX_COUNT, named_options
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ class _VariantRow(NamedTuple):
     sku: str
     name: str
     option_values: str  # JSON
+    options: str  # JSON: [{"name", "value"}]
     image: str
     cost: Decimal
     price: Decimal
@@ -159,6 +160,11 @@ def _json_strings(values: Iterable[str]) -> str:
     """`json.dumps(list(values))` for strings, without its per-call set-up (it runs once per
     variant; bench/sync.py)."""
     return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
+
+
+def _json_options(pairs: Iterable[tuple[str, str]]) -> str:  # `[{"name": ..., "value": ...}]`, as `_json_strings`
+    items = (f'{{"name": {encode_basestring_ascii(n)}, "value": {encode_basestring_ascii(v)}}}' for n, v in pairs)
+    return "[" + ", ".join(items) + "]"
 
 
 def _stored_costs(products: Sequence[cj.Product]) -> dict[str, Decimal]:
@@ -199,6 +205,7 @@ def _variant_rows(
                 variant.sku[:100],
                 variant.name[:500],
                 _json_strings(variant.option_values),
+                _json_options(named_options(product.option_names, variant.option_values)),
                 image_url_clean(variant.image)[:1000],
                 cost,
                 price,
@@ -337,13 +344,13 @@ _STORED_COSTS_SQL = f"SELECT cj_vid, supplier_cost FROM {_VARIANT} WHERE cj_vid 
 # changed ones (bench/sync.py).
 _INCOMING_SQL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} (
-    cj_vid text PRIMARY KEY, product_id bigint, sku text, name text, option_values jsonb, image text,
+    cj_vid text PRIMARY KEY, product_id bigint, sku text, name text, option_values jsonb, options jsonb, image text,
     supplier_cost numeric, price numeric, stock integer, weight_grams numeric, pending_supplier_cost numeric
 ) ON COMMIT DELETE ROWS;
 DELETE FROM {_INCOMING};  -- left by an earlier call in the same transaction
 """  # noqa: S608
 _INCOMING_COPY_SQL = (
-    f"COPY {_INCOMING} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, stock,"
+    f"COPY {_INCOMING} (cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, stock,"
     " weight_grams, pending_supplier_cost) FROM STDIN"
 )
 _VARIANTS_MERGE_SQL = f"""
@@ -353,23 +360,23 @@ WITH changed AS (
       -- One index probe per incoming row: as a plain join the planner may hash the whole table.
       LEFT JOIN LATERAL (SELECT * FROM {_VARIANT} WHERE cj_vid = i.cj_vid LIMIT 1) v ON TRUE
      WHERE v.id IS NULL
-        OR (v.product_id, v.sku, v.name, v.option_values, v.image, v.supplier_cost, v.price, v.currency,
+        OR (v.product_id, v.sku, v.name, v.option_values, v.options, v.image, v.supplier_cost, v.price, v.currency,
             v.stock, v.weight_grams, v.status, v.pending_supplier_cost)
            IS DISTINCT FROM
-           (i.product_id, i.sku, i.name, i.option_values, i.image, i.supplier_cost, i.price, %(currency)s,
+           (i.product_id, i.sku, i.name, i.option_values, i.options, i.image, i.supplier_cost, i.price, %(currency)s,
             COALESCE(i.stock, v.stock), i.weight_grams, %(active)s, i.pending_supplier_cost)
 ), written AS (
-    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
+    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, currency,
                             stock, stock_updated_at, weight_grams, status, pending_supplier_cost, pending_since,
                             created_at, updated_at)
-    SELECT cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, %(currency)s,
+    SELECT cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, %(currency)s,
            COALESCE(stock, 0), CASE WHEN stock IS NULL THEN NULL ELSE %(now)s::timestamptz END, weight_grams,
            %(active)s, pending_supplier_cost,
            CASE WHEN pending_supplier_cost IS NULL THEN NULL ELSE %(now)s::timestamptz END, NOW(), NOW()
       FROM changed
     ON CONFLICT (cj_vid) DO UPDATE SET
         product_id = EXCLUDED.product_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
-        option_values = EXCLUDED.option_values, image = EXCLUDED.image, supplier_cost = EXCLUDED.supplier_cost,
+        option_values = EXCLUDED.option_values, options = EXCLUDED.options, image = EXCLUDED.image, supplier_cost = EXCLUDED.supplier_cost,
         price = EXCLUDED.price, currency = EXCLUDED.currency,
         -- No stock answer (stock_updated_at NULL): keep the stock we hold.
         stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.stock ELSE EXCLUDED.stock END,

@@ -45,6 +45,7 @@ class VariantFactory(factory.django.DjangoModelFactory):
     sku = factory.Sequence(lambda n: f"CJSKU-V{n:05d}")
     name = factory.LazyAttribute(lambda o: f"{o.product.name} variant")
     option_values = factory.LazyFunction(lambda: ["Black", "M"])
+    options = factory.LazyFunction(lambda: [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}])
     supplier_cost = Decimal("4.00")
     price = Decimal("9.90")
     stock = 10

@@ -69,7 +69,7 @@ def test_detail_shape(api_client):
     body = response.json()
     variants = body.pop("variants")
     category = body.pop("category")
-    assert category["name"] == "Category CAT-1"
+    assert category == {"id": category["id"], "name": "Category CAT-1"}
     assert body == {
         "id": list_item["id"],
         "cj_pid": "P1",
@@ -82,8 +82,8 @@ def test_detail_shape(api_client):
         "in_stock": True,
     }
     assert [(v["cj_vid"], v["sku"], v["options"], v["price"], v["stock"]) for v in variants] == [
-        ("P1-1", "SKU-P1-1", ["Black", "M"], "9.90", 10),
-        ("P1-2", "SKU-P1-2", ["Black", "M"], "13.90", 10),
+        ("P1-1", "SKU-P1-1", [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}], "9.90", 10),
+        ("P1-2", "SKU-P1-2", [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}], "13.90", 10),
     ]
 
 
