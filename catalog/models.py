@@ -103,7 +103,10 @@ class Variant(models.Model):
     option_values = models.JSONField(default=list, blank=True, help_text="CJ's variantKey split: values only.")
     # Named by the product's productKeyEn: [{"name": "Color", "value": "Black"}, ...]
     # (integrations.cj.coercion.named_options), what a storefront draws its pickers from.
-    options = models.JSONField(default=list, blank=True, help_text='[{"name": "Color", "value": "Black"}, ...]')
+    # db_default: rows written by plain SQL that names no options (bench scripts) start empty.
+    options = models.JSONField(
+        default=list, db_default=[], blank=True, help_text='[{"name": "Color", "value": "Black"}, ...]'
+    )
     image = models.URLField(max_length=1000, blank=True)
     supplier_cost = models.DecimalField(max_digits=12, decimal_places=2, help_text="CJ's price to us.")
     price = models.DecimalField(max_digits=12, decimal_places=2, help_text="Our price (the pricing rule).")

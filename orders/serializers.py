@@ -121,7 +121,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
         )
 
     @extend_schema_field(TimelineEntrySerializer(many=True))
-    def get_timeline(self, order: Order) -> list[dict[str, Any]]:
+    def get_timeline(self, order: Order) -> Any:
         return TimelineEntrySerializer(buyer_timeline(order, list(order.events.all())), many=True).data
 
     @extend_schema_field(TrackingSerializer)

@@ -38,7 +38,7 @@ def buyer_sentence(*, status: str, order: Order) -> str:
 def buyer_timeline(order: Order, events: list[OrderEvent]) -> list[dict[str, Any]]:
     """The order's status changes, oldest first, as `{"at", "status", "message"}`."""
     return [
-        {"at": event.created_at, "status": event.to_status, "message": buyer_sentence(status=event.to_status, order=order)}
-        for event in events
-        if event.to_status
+        {"at": e.created_at, "status": e.to_status, "message": buyer_sentence(status=e.to_status, order=order)}
+        for e in events
+        if e.to_status
     ]

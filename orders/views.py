@@ -2,9 +2,9 @@
 
 import re
 
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
@@ -84,7 +84,7 @@ class OrderCreateView(APIView):
                 str,
                 OpenApiParameter.HEADER,
                 required=False,
-                description="8-100 characters (letters, digits, `_.:-`): the same key and body answer the first answer.",
+                description="8-100 characters (letters, digits, `_.:-`): the same key and body get the first answer.",
             )
         ],
     )

@@ -366,9 +366,9 @@ WITH changed AS (
            (i.product_id, i.sku, i.name, i.option_values, i.options, i.image, i.supplier_cost, i.price, %(currency)s,
             COALESCE(i.stock, v.stock), i.weight_grams, %(active)s, i.pending_supplier_cost)
 ), written AS (
-    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, currency,
-                            stock, stock_updated_at, weight_grams, status, pending_supplier_cost, pending_since,
-                            created_at, updated_at)
+    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price,
+                            currency, stock, stock_updated_at, weight_grams, status, pending_supplier_cost,
+                            pending_since, created_at, updated_at)
     SELECT cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, %(currency)s,
            COALESCE(stock, 0), CASE WHEN stock IS NULL THEN NULL ELSE %(now)s::timestamptz END, weight_grams,
            %(active)s, pending_supplier_cost,
@@ -376,8 +376,8 @@ WITH changed AS (
       FROM changed
     ON CONFLICT (cj_vid) DO UPDATE SET
         product_id = EXCLUDED.product_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
-        option_values = EXCLUDED.option_values, options = EXCLUDED.options, image = EXCLUDED.image, supplier_cost = EXCLUDED.supplier_cost,
-        price = EXCLUDED.price, currency = EXCLUDED.currency,
+        option_values = EXCLUDED.option_values, options = EXCLUDED.options, image = EXCLUDED.image,
+        supplier_cost = EXCLUDED.supplier_cost, price = EXCLUDED.price, currency = EXCLUDED.currency,
         -- No stock answer (stock_updated_at NULL): keep the stock we hold.
         stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.stock ELSE EXCLUDED.stock END,
         stock_updated_at = COALESCE(EXCLUDED.stock_updated_at, {_VARIANT}.stock_updated_at),

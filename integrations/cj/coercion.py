@@ -11,9 +11,9 @@ figure again).
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from collections.abc import Sequence
 from typing import Any
 
 from integrations.cj.types import DecimalRange
