@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog.models import Product, Variant
 from catalog.services import variant_stock_release, variant_stock_reserve
 from config.queues import CREATE_ORDER, enqueue_on_commit
 from config.request_context import current_request_id
@@ -23,6 +23,7 @@ from orders.errors import (
     IdempotencyKeyInFlight,
     IdempotencyKeyMismatch,
     OrderNotCancellable,
+    OrderNotRetryable,
     OrderRejected,
     OutOfStock,
 )
@@ -222,6 +223,11 @@ def _event(
     )
 
 
+def order_event_add(*, order: Order, message: str, data: dict[str, Any] | None = None) -> OrderEvent:
+    """Add a note to a (locked) order's timeline without moving its status (e.g. a CJ retry)."""
+    return _event(order, "", "", message, data)
+
+
 def order_transition(
     *,
     order: Order,
@@ -280,12 +286,25 @@ def order_fail(*, order_id: int, reason: str, message: str, cj_response: dict | 
 def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
     """Staff retry of a failed order: reserve its stock again and forward it once more.
 
-    Raises OutOfStock when the stock is no longer there."""
+    Raises OrderNotRetryable when the order is not failed or a line's variant (or its product) is
+    no longer sold, a permanent failure a retry would only repeat; OutOfStock when the stock is no
+    longer there."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.FAILED:
-        return order
+        raise OrderNotRetryable(
+            f"Order {order.number} is {order.get_status_display()}, not failed: there is nothing to retry."
+        )
+    gone = order_lines_not_sold(order=order)
+    if gone:
+        raise OrderNotRetryable(
+            f"Order {order.number} cannot be retried: {', '.join(gone)} no longer sold "
+            "(inactive in the catalog), so CJ would refuse it again; cancel the order instead."
+        )
     if _reserve_stock(list(order.items.values_list("variant_id", "quantity"))) is not None:
-        raise OutOfStock(details={"items": ["Not enough stock left to retry."]})
+        raise OutOfStock(
+            f"Order {order.number} cannot be retried: not enough stock left for its items.",
+            details={"items": ["Not enough stock left to retry."]},
+        )
     order_transition(
         order=order,
         to_status=Order.Status.PENDING,
@@ -298,6 +317,17 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
     return order
 
 
+def order_lines_not_sold(*, order: Order) -> list[str]:
+    """The SKUs of the order's lines whose variant or product is no longer active, as
+    "variant <sku> is" phrases (empty when every line is still sold). Reads only."""
+    return [
+        f"variant {sku or cj_vid} is"
+        for sku, cj_vid in order.items.exclude(
+            variant__status=Variant.Status.ACTIVE, variant__product__status=Product.Status.ACTIVE
+        ).values_list("variant__sku", "variant__cj_vid")
+    ]
+
+
 @transaction.atomic
 def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> Order:
     """Cancel an order CJ has not been asked to take yet (pending or failed), releasing its stock.
@@ -308,7 +338,10 @@ def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> 
     if order.status == Order.Status.CANCELLED:
         return order
     if order.status not in (Order.Status.PENDING, Order.Status.FAILED):
-        refusal = f"An order that is {order.status} cannot be cancelled here."
+        refusal = (
+            f"Order {order.number} is {order.get_status_display()}: CJ has it or may be creating it now, "
+            "so only CJ can cancel it (only pending or failed orders are cancelled here)."
+        )
         raise OrderNotCancellable(refusal, details={"status": [refusal]})
     return order_transition(
         order=order,
