@@ -108,7 +108,7 @@ def order_forwarding_retry_note(
                 f"{_duration(settings.ORDERS_STUCK_AFTER_SECONDS)}."
             )
         else:
-            then = f"Next try in {_duration(retry_in_seconds)}."
+            then = f"Next try in {_duration(retry_in_seconds)}." if retry_in_seconds else "Next try right away."
         return order_event_add(
             order=order,
             message=f"CJ did not take the order (attempt {attempt}): {_cj_answer(error)}. {then}",
