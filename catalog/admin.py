@@ -10,10 +10,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 
-from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
+from catalog.jobs import product_refresh_enqueue, products_sync_enqueue, stock_run_resume_enqueue
 from catalog.models import Category, Product, SyncRun, Variant
 from catalog.pricing import current_rule
 from catalog.services import product_update_by_staff, variant_pending_cost_accept, variant_pending_cost_reject
+from catalog.sync.runs import run_resumable_get
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 
 
@@ -258,10 +259,32 @@ class SyncRunAdmin(admin.ModelAdmin):
             return
         self.message_user(request, f"Sync queued on sync-products (job {job.id}).", messages.SUCCESS)
 
-    @admin.action(description="Resume the selected failed run", permissions=["start_sync"])
+    @admin.action(description="Resume the selected unfinished run (products or stock)", permissions=["start_sync"])
     def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
-        runs = list(queryset.filter(kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL]).exclude(status="succeeded"))
-        if len(runs) != 1:
-            self.message_user(request, "Select exactly one unfinished products run.", messages.WARNING)
+        """Continue one stopped, interrupted or abandoned products or stock run from its checkpoint:
+        the runs `manage.py sync_cj resume` continues (`run_resumable_get`), each on its queue."""
+        selected = list(queryset[:2])
+        if len(selected) != 1:
+            self.message_user(request, "Select exactly one unfinished products or stock run.", messages.WARNING)
             return
-        self._enqueue(request, kind=runs[0].kind, run_id=runs[0].pk)
+        run = run_resumable_get(run_id=selected[0].pk)
+        if run is None:
+            self.message_user(
+                request,
+                f"{selected[0]} cannot be resumed: only an unfinished (running or failed) products or stock run can.",
+                messages.WARNING,
+            )
+            return
+        if run.kind != SyncRun.Kind.STOCK:
+            self._enqueue(request, kind=run.kind, run_id=run.pk)
+            return
+        try:
+            job = stock_run_resume_enqueue(run_id=run.pk)
+        except redis.RedisError:
+            self.message_user(request, "The job queue is unavailable; try again shortly.", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Stock refresh #{run.pk} queued to resume after page {run.pages_done} on update-stock (job {job.id}).",
+            messages.SUCCESS,
+        )
