@@ -9,10 +9,9 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from config.admin_columns import short_datetime
 from config.admin_csv import csv_stream_response
 from config.admin_object_actions import ObjectAction, ObjectActionsMixin
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
@@ -206,7 +205,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, order: Order) -> str:
-        return date_format(timezone.localtime(order.created_at), "M j, H:i")
+        return short_datetime(order.created_at)
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, order: Order) -> str:
