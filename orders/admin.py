@@ -94,8 +94,10 @@ def _retry(request: HttpRequest, order: Order) -> str:
 
 
 def _cancel(request: HttpRequest, order: Order) -> str:
+    held_stock = order.is_reserving_stock
     services.order_cancel(order_id=order.pk, staff_user=admin_request_user(request))
-    return f"Order {order.number} is cancelled; its stock is released."
+    stock = "its reserved stock is released" if held_stock else "its stock was already released when it failed"
+    return f"Order {order.number} is cancelled; {stock}."
 
 
 ORDER_OBJECT_ACTIONS: list[ObjectAction] = [
@@ -131,7 +133,6 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
                     "tracking_number", "failure_reason")  # fmt: skip
     list_filter = ("status", "created_at", "shipping_country_code", HasTrackingFilter, "failure_reason")
     search_fields = ("number", "email", "cj_order_id", "tracking_number")
-    list_select_related = ("customer",)
     date_hierarchy = "created_at"
     inlines = (OrderItemInline, OrderEventInline)
     actions = ("retry_forwarding", "cancel_orders", "export_csv")

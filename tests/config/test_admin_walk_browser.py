@@ -301,7 +301,9 @@ def test_a_staff_members_day_at_1366_px(day, page):
     page.goto(f"/admin/orders/order/{data['to_cancel'].pk}/change/")
     page.click("#object-action-cancel")
     page.wait_for_selector("ul.messagelist")
-    assert walk.messages() == [("success", f"Order {data['to_cancel'].number} is cancelled; its stock is released.")]
+    assert walk.messages() == [
+        ("success", f"Order {data['to_cancel'].number} is cancelled; its reserved stock is released.")
+    ]
     assert (walk.buttons(), walk.has_delete()) == ([], True)
     walk.shot("order-cancelled")
 

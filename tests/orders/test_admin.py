@@ -257,7 +257,7 @@ def test_cancel_button_cancels_a_pending_order_and_refuses_a_placed_one(admin_cl
     done = admin_client.post(f"/admin/orders/order/{pending.pk}/actions/cancel/", follow=True)
     refused = admin_client.post(f"/admin/orders/order/{placed.pk}/actions/cancel/", follow=True)
 
-    assert _messages(done) == [("success", f"Order {pending.number} is cancelled; its stock is released.")]
+    assert _messages(done) == [("success", f"Order {pending.number} is cancelled; its reserved stock is released.")]
     assert _messages(refused) == [
         ("warning", f"“Cancel order” does not apply to {placed.number} as it is now; nothing was done.")
     ]
@@ -301,3 +301,16 @@ def test_order_list_shows_badges_and_the_columns_staff_need(admin_client):
         assert f"column-{column}" in page
     assert "Address invalid" in page and "CJ-77" in page and "TRK-9" in page and order.number in page
     assert "backoffice/admin.css" in page
+
+
+def test_cancel_button_on_a_failed_order_says_its_stock_was_released_at_the_failure(admin_client):
+    variant = VariantFactory(stock=5)
+    order = OrderFactory(items=[], status=Order.Status.FAILED, failure_reason="rejected")
+    OrderItemFactory(order=order, variant=variant, quantity=2)
+
+    response = admin_client.post(f"/admin/orders/order/{order.pk}/actions/cancel/", follow=True)
+
+    assert _messages(response) == [
+        ("success", f"Order {order.number} is cancelled; its stock was already released when it failed.")
+    ]
+    assert Variant.objects.get(pk=variant.pk).stock == 5  # nothing given back twice
