@@ -9,11 +9,6 @@ from orders.forwarding import order_forward_to_cj, order_forwarding_retry_note
 from orders.sweeps import orders_sweep
 
 
-def _job_id() -> str | None:
-    job = get_current_job()
-    return job.id if job else None
-
-
 def order_forward_to_cj_job(order_id: int) -> str | None:
     """Forward one order to CJ; transient CJ errors raise so RQ retries with backoff, each one
     written on the order's timeline (attempt, CJ's answer, next try)."""

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.models import Product, Variant
+from catalog.models import Variant
 from catalog.services import variant_stock_release, variant_stock_reserve
 from config.queues import CREATE_ORDER, enqueue_on_commit
 from config.request_context import current_request_id
@@ -28,7 +28,7 @@ from orders.errors import (
     OutOfStock,
 )
 from orders.models import Order, OrderEvent, OrderItem
-from orders.selectors import variants_for_order_lines
+from orders.selectors import order_skus_not_sold, variants_for_order_lines
 
 business_logger = logging.getLogger("business")
 
@@ -294,10 +294,11 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
         raise OrderNotRetryable(
             f"Order {order.number} is {order.get_status_display()}, not failed: there is nothing to retry."
         )
-    gone = order_lines_not_sold(order=order)
+    gone = order_skus_not_sold(order_id=order.pk)
     if gone:
+        lines = f"variant {gone[0]} is" if len(gone) == 1 else f"variants {', '.join(gone)} are"
         raise OrderNotRetryable(
-            f"Order {order.number} cannot be retried: {', '.join(gone)} no longer sold "
+            f"Order {order.number} cannot be retried: {lines} no longer sold "
             "(inactive in the catalog), so CJ would refuse it again; cancel the order instead."
         )
     if _reserve_stock(list(order.items.values_list("variant_id", "quantity"))) is not None:
@@ -315,17 +316,6 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
     )
     _enqueue_forwarding(order)
     return order
-
-
-def order_lines_not_sold(*, order: Order) -> list[str]:
-    """The SKUs of the order's lines whose variant or product is no longer active, as
-    "variant <sku> is" phrases (empty when every line is still sold). Reads only."""
-    return [
-        f"variant {sku or cj_vid} is"
-        for sku, cj_vid in order.items.exclude(
-            variant__status=Variant.Status.ACTIVE, variant__product__status=Product.Status.ACTIVE
-        ).values_list("variant__sku", "variant__cj_vid")
-    ]
 
 
 @transaction.atomic

@@ -227,3 +227,18 @@ def test_retry_of_an_order_that_is_not_failed_is_refused(status):
     )
     assert _stock(order) == 5
     assert order.events.count() == 0
+
+
+def test_retry_refusal_names_every_line_no_longer_sold():
+    order = OrderFactory(items=[], status=Order.Status.FAILED, failure_reason="variant_unavailable")
+    for sku in ("MUG-RED", "MUG-BLUE"):
+        OrderItemFactory(order=order, variant=VariantFactory(sku=sku, status=Variant.Status.INACTIVE), quantity=1)
+    OrderItemFactory(order=order, variant=VariantFactory(sku="MUG-OK"), quantity=1)
+
+    with pytest.raises(services.OrderRejected) as refused:
+        services.order_retry_forwarding(order_id=order.pk)
+
+    assert refused.value.message == (
+        f"Order {order.number} cannot be retried: variants MUG-RED, MUG-BLUE are no longer sold (inactive in the "
+        "catalog), so CJ would refuse it again; cancel the order instead."
+    )
