@@ -212,3 +212,17 @@ def test_retry_notes_tell_rqs_next_delay(db):
             job.retries_left -= 1
 
     assert seen == [(1, 10), (2, 60), (3, 300), (4, None)]
+
+
+def test_a_throttled_creation_is_on_the_timeline_with_cjs_code(sim_variants, cj_simulator, run_worker):
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("throttle", endpoint="shopping/order/createOrderV2", count=1)
+
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    (note,) = order.events.filter(to_status="")
+    assert order.status == "placed"
+    assert (note.data["attempt"], note.data["error"], note.data["cj_code"]) == (1, "CJRateLimitedError", 1600200)
+    assert note.message.startswith("CJ did not take the order (attempt 1): ")
+    assert note.message.endswith(" (code 1600200) on shopping/order/createOrderV2. Next try right away.")
