@@ -273,9 +273,16 @@ class CustomerOrderInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("number", "created_at", "status", "total", "tracking_number")
+    fields = ("number", "created_at", "status_badge", "total", "tracking_number")
     readonly_fields = fields
     ordering = ("-created_at",)
+
+    class Media:
+        css = {"all": ("backoffice/admin.css",)}
+
+    @admin.display(description="status")
+    def status_badge(self, order: Order) -> str:
+        return order_status_badge_html(order)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -113,6 +113,8 @@ def test_customer_page_lists_orders_and_dashboard_shows_them(admin_client):
     dashboard = admin_client.get("/admin/").content.decode()
 
     assert order.number in customer_page
+    assert '<span class="crm-badge order-badge order-badge--failed">Failed</span>' in customer_page
+    assert "backoffice/admin.css" in customer_page
     assert "Orders by status" in dashboard
     assert "Orders stuck or failed" in dashboard
     assert order.number in dashboard and stuck.number in dashboard and "stuck in pending" in dashboard
