@@ -12,7 +12,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from catalog.models import SyncRun
-from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync
+from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync, run_resumable_get
 from catalog.sync.stock import variants_stock_refresh
 from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, enqueue
 from integrations.cj.errors import CJAuthError, CJQuotaExceededError
@@ -97,3 +97,26 @@ def incremental_sync_scheduled_job() -> dict[str, Any]:
 def stock_refresh_scheduled_job() -> dict[str, Any]:
     """Periodic entry point (config/cron.py): refresh the stock of every active variant."""
     return variants_stock_refresh_job(None, SyncRun.Trigger.SCHEDULER)
+
+
+def stock_run_resume_job(run_id: int) -> dict[str, Any]:
+    """Resume an unfinished (stopped, interrupted or abandoned) stock run after its checkpoint:
+    what `manage.py sync_cj resume --run ID` does, on `update-stock`. Returns the run's summary."""
+    run = run_resumable_get(run_id=run_id)
+    if run is None or run.kind != SyncRun.Kind.STOCK:
+        return {"status": "skipped", "reason": f"run {run_id} is not an unfinished stock run"}
+    try:
+        run = variants_stock_refresh(run_id=run.pk, job_id=_job_id())
+    except SyncAlreadyRunning:
+        logger.info("catalog.stock.skipped_already_running")
+        return {"status": "skipped", "reason": "another stock refresh is running"}
+    except ValueError as error:  # finished meanwhile
+        return {"status": "skipped", "reason": str(error)}
+    except (CJQuotaExceededError, CJAuthError) as error:
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run)
+
+
+def stock_run_resume_enqueue(*, run_id: int) -> Job:
+    """Put the resumption of an unfinished stock run on `update-stock` now."""
+    return enqueue(UPDATE_STOCK, "catalog.jobs.stock_run_resume_job", run_id)

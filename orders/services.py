@@ -23,11 +23,12 @@ from orders.errors import (
     IdempotencyKeyInFlight,
     IdempotencyKeyMismatch,
     OrderNotCancellable,
+    OrderNotRetryable,
     OrderRejected,
     OutOfStock,
 )
 from orders.models import Order, OrderEvent, OrderItem
-from orders.selectors import variants_for_order_lines
+from orders.selectors import order_skus_not_sold, variants_for_order_lines
 
 business_logger = logging.getLogger("business")
 
@@ -222,6 +223,11 @@ def _event(
     )
 
 
+def order_event_add(*, order: Order, message: str, data: dict[str, Any] | None = None) -> OrderEvent:
+    """Add a note to a (locked) order's timeline without moving its status (e.g. a CJ retry)."""
+    return _event(order, "", "", message, data)
+
+
 def order_transition(
     *,
     order: Order,
@@ -280,12 +286,26 @@ def order_fail(*, order_id: int, reason: str, message: str, cj_response: dict | 
 def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
     """Staff retry of a failed order: reserve its stock again and forward it once more.
 
-    Raises OutOfStock when the stock is no longer there."""
+    Raises OrderNotRetryable when the order is not failed or a line's variant (or its product) is
+    no longer sold, a permanent failure a retry would only repeat; OutOfStock when the stock is no
+    longer there."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.FAILED:
-        return order
+        raise OrderNotRetryable(
+            f"Order {order.number} is {order.get_status_display()}, not failed: there is nothing to retry."
+        )
+    gone = order_skus_not_sold(order_id=order.pk)
+    if gone:
+        lines = f"variant {gone[0]} is" if len(gone) == 1 else f"variants {', '.join(gone)} are"
+        raise OrderNotRetryable(
+            f"Order {order.number} cannot be retried: {lines} no longer sold "
+            "(inactive in the catalog), so CJ would refuse it again; cancel the order instead."
+        )
     if _reserve_stock(list(order.items.values_list("variant_id", "quantity"))) is not None:
-        raise OutOfStock(details={"items": ["Not enough stock left to retry."]})
+        raise OutOfStock(
+            f"Order {order.number} cannot be retried: not enough stock left for its items.",
+            details={"items": ["Not enough stock left to retry."]},
+        )
     order_transition(
         order=order,
         to_status=Order.Status.PENDING,
@@ -308,7 +328,10 @@ def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> 
     if order.status == Order.Status.CANCELLED:
         return order
     if order.status not in (Order.Status.PENDING, Order.Status.FAILED):
-        refusal = f"An order that is {order.status} cannot be cancelled here."
+        refusal = (
+            f"Order {order.number} is {order.get_status_display()}: CJ has it or may be creating it now, "
+            "so only CJ can cancel it (only pending or failed orders are cancelled here)."
+        )
         raise OrderNotCancellable(refusal, details={"status": [refusal]})
     return order_transition(
         order=order,

@@ -146,3 +146,83 @@ def test_insufficient_balance_fails_the_order(cj_simulator, run_worker, settings
     assert (order.status, order.failure_reason) == ("failed", "balance_insufficient")
     assert order.last_cj_response["code"] == 1604000
     assert Variant.objects.get(pk=variant.pk).stock == 10
+
+
+def test_each_cj_retry_is_on_the_order_timeline(sim_variants, cj_simulator, run_worker):
+    # given: CJ answers createOrderV2 with HTTP 503 twice, then takes the order
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("http_5xx", endpoint="shopping/order/createOrderV2", count=2, status=503)
+
+    # when
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    # then: staff see both retries, with CJ's answer, between "forwarding" and "placed"
+    order.refresh_from_db()
+    assert order.status == "placed"
+    assert cj_simulator.calls("shopping/order/createOrderV2") == 3
+    events = list(order.events.values_list("from_status", "to_status", "message"))
+    assert [(e[0], e[1]) for e in events] == [
+        ("", "pending"),
+        ("pending", "forwarding"),
+        ("", ""),
+        ("", ""),
+        ("forwarding", "placed"),
+    ]
+    notes = list(order.events.filter(to_status="").order_by("id"))
+    assert [note.message for note in notes] == [
+        f"CJ did not take the order (attempt {n}): HTTP 503, not a JSON envelope on shopping/order/createOrderV2. "
+        "Next try right away."
+        for n in (1, 2)
+    ]
+    assert [(note.data["attempt"], note.data["retry_in_seconds"], note.data["cj_code"]) for note in notes] == [
+        (1, 0, None),
+        (2, 0, None),
+    ]
+
+
+def test_the_last_retry_says_the_sweeper_takes_over(sim_variants, cj_simulator, run_worker, settings):
+    settings.RQ_RETRY_INTERVALS = [0]
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("http_5xx", endpoint="shopping/order/createOrderV2", status=502)
+
+    assert run_worker(CREATE_ORDER) == {"finished": 0, "failed": 1}
+
+    order.refresh_from_db()
+    assert order.status == "forwarding"
+    assert list(order.events.filter(to_status="").order_by("id").values_list("message", flat=True)) == [
+        "CJ did not take the order (attempt 1): HTTP 502, not a JSON envelope on shopping/order/createOrderV2. "
+        "Next try right away.",
+        "CJ did not take the order (attempt 2): HTTP 502, not a JSON envelope on shopping/order/createOrderV2. "
+        "No retry left: the sweeper forwards it again once it has been waiting 5 min.",
+    ]
+
+
+def test_retry_notes_tell_rqs_next_delay(db):
+    # RQ's own Job, as the worker hands it over: attempt and delay read as Job.retry decides them.
+    from rq import Retry
+
+    from config.queues import get_queue
+    from orders.jobs import _attempt_and_next_try
+
+    job = get_queue(CREATE_ORDER).enqueue("orders.jobs.order_forward_to_cj_job", 1, retry=Retry(3, [10, 60, 300]))
+    seen = []
+    for _ in range(4):
+        seen.append(_attempt_and_next_try(job))
+        if job.retries_left:
+            job.retries_left -= 1
+
+    assert seen == [(1, 10), (2, 60), (3, 300), (4, None)]
+
+
+def test_a_throttled_creation_is_on_the_timeline_with_cjs_code(sim_variants, cj_simulator, run_worker):
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("throttle", endpoint="shopping/order/createOrderV2", count=1)
+
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    (note,) = order.events.filter(to_status="")
+    assert order.status == "placed"
+    assert (note.data["attempt"], note.data["error"], note.data["cj_code"]) == (1, "CJRateLimitedError", 1600200)
+    assert note.message.startswith("CJ did not take the order (attempt 1): ")
+    assert note.message.endswith(" (code 1600200) on shopping/order/createOrderV2. Next try right away.")
