@@ -3,11 +3,12 @@ through every writer (intake, order moves, STOCK figures, the product sync), and
 intake under CJ's figures on real PostgreSQL never oversells."""
 
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Variant
@@ -227,3 +228,55 @@ def test_concurrent_intake_under_cjs_pushes_never_oversells():
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(SUM(quantity), 0) FROM orders_orderitem WHERE variant_id = %s", [variant.pk])
         assert cursor.fetchone() == (6,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cj_figure_waiting_for_an_intake_sees_its_order_once_it_commits():
+    """The figure's writer locks first and derives in a second statement: an intake that took a
+    unit and commits while the figure waits for the row is counted (one statement would read the
+    orders as of its start and give the unit back)."""
+    variant = VariantFactory(stock=6, cj_stock=6, stock_updated_at=timezone.now() - timedelta(hours=1))
+    taken, proceed, errors = threading.Event(), threading.Event(), []
+
+    def intake() -> None:
+        try:
+            with transaction.atomic():
+                _place(variant)
+                taken.set()  # the unit is taken, the row locked, nothing committed yet
+                proceed.wait(timeout=30)
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    def cj_figure() -> None:
+        try:
+            variant_stock_set(cj_vid=variant.cj_vid, stock=6)
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    buyer = threading.Thread(target=intake)
+    buyer.start()
+    assert taken.wait(timeout=30)
+    push = threading.Thread(target=cj_figure)
+    push.start()
+    deadline = time.monotonic() + 10
+    while not _waiting_for_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _waiting_for_a_lock()
+    proceed.set()
+    buyer.join(timeout=30)
+    push.join(timeout=30)
+
+    assert errors == []
+    assert _figures(variant) == (5, 6)
+
+
+def _waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] >= 1
