@@ -23,7 +23,17 @@ class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     can_delete = False
-    fields = ("cj_vid", "sku", "option_values", "supplier_cost", "pending_supplier_cost", "price", "stock", "status")
+    fields = (
+        "cj_vid",
+        "sku",
+        "option_values",
+        "supplier_cost",
+        "pending_supplier_cost",
+        "price",
+        "stock",
+        "cj_stock",
+        "status",
+    )
     readonly_fields = fields
     show_change_link = False
 

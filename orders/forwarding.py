@@ -6,8 +6,11 @@ never called inside a database transaction. What CJ says afterwards is applied b
 `orders.cj_updates`; lost work is recovered by `orders.sweeps`.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.cj.client import get_client
 from integrations.cj.errors import CJDuplicateOrderError, CJError, CJNotFoundError, CJPermanentError
@@ -40,6 +43,8 @@ def order_forward_to_cj(*, order_id: int, job_id: str | None = None) -> Order | 
     if existing is not None:
         return _mark_placed(order_id, existing.cj_order_id, existing.status, "Found at CJ (created earlier).", job_id)
 
+    # CJ takes the units after this moment: its stock figures taken later count them.
+    sent_at = timezone.now()
     try:
         created = client.create_order(order=request)
     except CJDuplicateOrderError:  # CJ already has this number: a concurrent or earlier attempt won.
@@ -52,7 +57,7 @@ def order_forward_to_cj(*, order_id: int, job_id: str | None = None) -> Order | 
             message=error.message,
             cj_response={"code": error.code, "message": error.message, "requestId": error.request_id},
         )
-    return _mark_placed(order_id, created.cj_order_id or "", created.status, "Created at CJ.", job_id)
+    return _mark_placed(order_id, created.cj_order_id or "", created.status, "Created at CJ.", job_id, sent_at)
 
 
 def _order_request(order: Order) -> OrderRequest:
@@ -78,7 +83,11 @@ def _order_request(order: Order) -> OrderRequest:
 
 
 @transaction.atomic
-def _mark_placed(order_id: int, cj_order_id: str, cj_status: str, message: str, job_id: str | None) -> Order:
+def _mark_placed(
+    order_id: int, cj_order_id: str, cj_status: str, message: str, job_id: str | None, sent_at: datetime | None = None
+) -> Order:
+    """`placed`, dated when we sent it (created now) or now (found at CJ, created at an unknown
+    earlier moment: counting its units as ours a little longer under-sells, never oversells)."""
     order = Order.objects.select_for_update().get(pk=order_id)
     return order_transition(
         order=order,
@@ -88,6 +97,7 @@ def _mark_placed(order_id: int, cj_order_id: str, cj_status: str, message: str, 
         cj_order_id=cj_order_id or order.cj_order_id,
         cj_status=cj_status,
         last_cj_response={"orderId": cj_order_id, "orderStatus": cj_status},
+        placed_at=sent_at or timezone.now(),
     )
 
 

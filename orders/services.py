@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Variant
-from catalog.services import variant_stock_release, variant_stock_reserve
+from catalog.stock import variant_stock_reserve, variants_stock_recompute
 from config.queues import CREATE_ORDER, enqueue_on_commit
 from config.request_context import current_request_id
 from crm.services import customer_get_or_create
@@ -196,9 +196,16 @@ def _reserve_stock(lines: Sequence[tuple[int, int]]) -> int | None:
     return None
 
 
-def _release_stock(order: Order) -> None:
-    for variant_id, quantity in order.items.values_list("variant_id", "quantity"):
-        variant_stock_release(variant_id=variant_id, quantity=quantity)
+def _stock_group(status: str) -> str:
+    if status in Order.RESERVING_STATUSES:
+        return "reserving"
+    return "placed" if status in Order.PLACED_STATUSES else ""
+
+
+def _stock_recompute(order: Order) -> None:
+    """Derive the order's variants' stock again: its units left our reservations (failed,
+    cancelled) or went to CJ (placed: a CJ figure taken since may count them already)."""
+    variants_stock_recompute(variant_ids=order.items.values_list("variant_id", flat=True))
 
 
 def _enqueue_forwarding(order: Order) -> None:
@@ -238,20 +245,24 @@ def order_transition(
     **fields: Any,
 ) -> Order:
     """Move a (locked) order to `to_status` if allowed, set `fields`, write its timeline entry and
-    a `business` log line; release the stock reservation when the move ends it (failed, cancelled). Returns the order
-    unchanged when the move is not allowed (a late or repeated message)."""
+    a `business` log line. Returns the order
+    unchanged when the move is not allowed (a late or repeated message). A move to `placed` dates
+    `placed_at` (now, unless `fields` carry it); a move that changes who holds the order's units
+    (our reservation, CJ, nobody) derives the variants' stock again (catalog.stock)."""
     from_status = order.status
     if to_status != from_status and not order.can_move_to(to_status):
         return order
-    was_reserving = order.is_reserving_stock
     for name, value in fields.items():
         setattr(order, name, value)
     if to_status != from_status:
         order.status = to_status
         order.status_changed_at = timezone.now()
+    if to_status == Order.Status.PLACED and order.placed_at is None:
+        order.placed_at = order.status_changed_at
     order.save()
-    if was_reserving and to_status in (Order.Status.FAILED, Order.Status.CANCELLED):
-        _release_stock(order)
+    # Entering a reserving status takes its units by the conditional reserve (intake, retry).
+    if _stock_group(to_status) != _stock_group(from_status) and to_status not in Order.RESERVING_STATUSES:
+        _stock_recompute(order)
     if to_status != from_status or message:
         _event(order, from_status, to_status if to_status != from_status else "", message, data, staff_user)
     business_logger.info(

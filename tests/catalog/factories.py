@@ -49,6 +49,7 @@ class VariantFactory(factory.django.DjangoModelFactory):
     supplier_cost = Decimal("4.00")
     price = Decimal("9.90")
     stock = 10
+    cj_stock = factory.LazyAttribute(lambda o: o.stock)  # CJ's figure; no order holds units yet
     weight_grams = Decimal("120.00")
     status = Variant.Status.ACTIVE
 

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.cache import LIST_VERSION_KEY, products_cache
 from catalog.models import Product
-from catalog.services import products_aggregates_refresh, variant_stock_set, variant_update_from_cj
+from catalog.services import products_aggregates_refresh, variant_update_from_cj
+from catalog.stock import variant_stock_set
 from catalog.sync.upsert import products_upsert
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory, cj_product, cj_variant
 

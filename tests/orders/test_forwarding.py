@@ -1,8 +1,10 @@
 """Forwarding to CJ on a real burst worker against the simulator: exactly once, typed failures."""
 
 import pytest
+from django.utils import timezone
 
 from catalog.models import Variant
+from catalog.stock import variant_stock_set
 from config.queues import CREATE_ORDER, enqueue
 from integrations.cj.client import get_client
 from orders.forwarding import _order_request, order_forward_to_cj
@@ -28,6 +30,27 @@ def test_order_is_placed_at_cj_once_with_our_number(sim_variants, cj_simulator, 
         ("pending", "forwarding"),
         ("forwarding", "placed"),
     ]
+
+
+def test_a_placed_order_keeps_its_units_until_a_cj_figure_taken_after_it_counts_them(
+    sim_variants, cj_simulator, run_worker
+):
+    variant = sim_variants[0]
+    order = place_order(variant, quantity=2)
+    before = timezone.now()
+
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    variant.refresh_from_db()
+    # dated when we sent createOrderV2; CJ's figure we hold (10, taken before) does not count it
+    assert before <= order.placed_at <= order.status_changed_at
+    assert (variant.stock, variant.cj_stock) == (8, 10)
+    # CJ's own figure, read now, after CJ took the order: both sides agree
+    cj_figure = sum(row.total for row in get_client().get_stock_by_pid(pid=variant.product.cj_pid)[variant.cj_vid])
+    variant_stock_set(cj_vid=variant.cj_vid, stock=cj_figure)
+    variant.refresh_from_db()
+    assert (variant.stock, variant.cj_stock) == (cj_figure, cj_figure)
 
 
 def test_timeout_on_creation_is_retried_without_a_second_cj_order(sim_variants, cj_simulator, run_worker, settings):

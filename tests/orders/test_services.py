@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _reserved_order(stock_left: int = 5, quantity: int = 2, status: str = Order.Status.PENDING) -> Order:
-    """An order whose `quantity` units were taken from a variant that now has `stock_left`."""
-    variant = VariantFactory(stock=stock_left)
+    """An order whose `quantity` units were taken from a variant that now has `stock_left` (CJ's
+    figure still counts them)."""
+    variant = VariantFactory(stock=stock_left, cj_stock=stock_left + quantity)
     order = OrderFactory(items=[], status=status)
     OrderItemFactory(order=order, variant=variant, quantity=quantity)
     return order
