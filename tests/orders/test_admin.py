@@ -251,7 +251,7 @@ def test_retry_button_on_an_order_whose_variant_is_gone_says_why_and_queues_noth
 
 
 def test_cancel_button_cancels_a_pending_order_and_refuses_a_placed_one(admin_client):
-    variant = VariantFactory(stock=5)
+    variant = VariantFactory(stock=5, cj_stock=7)  # 2 of CJ's 7 held by the pending order
     pending = OrderFactory(items=[])
     OrderItemFactory(order=pending, variant=variant, quantity=2)
     placed = OrderFactory(status=Order.Status.PLACED)
