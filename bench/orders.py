@@ -233,7 +233,7 @@ def main() -> None:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
 
             def placed() -> bool:
-                left = db.execute("SELECT count(*) FROM orders_order WHERE status IN ('pending', 'forwarding')")
+                left = db.execute("SELECT count(*) FROM orders_order WHERE status IN ('paid', 'forwarding')")
                 return left.fetchone()[0] == 0
 
             _wait_for(placed, "forwarding of every order", timeout=300)

@@ -1,4 +1,5 @@
-"""Orders in the back office: filters, timeline, the last CJ answer, retry / cancel / export."""
+"""Orders in the back office: filters, timeline, the last CJ answer, the buyer's payment, retry /
+cancel / refund buyer / export."""
 
 import json
 import logging
@@ -12,8 +13,9 @@ from django.utils.html import format_html
 
 from config.admin_csv import csv_stream_response
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
+from config.domain_errors import DomainError
 from crm.admin.customers import customer_inline_register
-from orders import selectors, services
+from orders import payment_flow, selectors, services
 from orders.errors import OrderNotCancellable, OutOfStock
 from orders.models import Order, OrderEvent, OrderItem
 
@@ -22,7 +24,7 @@ business_logger = logging.getLogger("business")
 CSV_COLUMNS = (
     "number", "created_at", "status", "email", "shipping_name", "shipping_country_code",
     "items_total", "shipping_total", "total", "currency", "logistic_name", "cj_order_id",
-    "tracking_number", "failure_reason",
+    "tracking_number", "failure_reason", "payment_intent_id", "paid_amount", "refunded_amount",
 )  # fmt: skip
 
 
@@ -65,13 +67,16 @@ class OrderEventInline(admin.TabularInline):
 
 
 STATUS_BADGES: dict[str, str] = {
-    Order.Status.PENDING: "warning",
+    Order.Status.AWAITING_PAYMENT: "new",
+    Order.Status.PAID: "warning",
     Order.Status.FORWARDING: "warning",
     Order.Status.PLACED: "ok",
     Order.Status.SHIPPED: "ok",
     Order.Status.DELIVERED: "ok",
     Order.Status.FAILED: "danger",
     Order.Status.CANCELLED: "lost",
+    Order.Status.EXPIRED: "lost",
+    Order.Status.REFUNDED: "lost",
 }
 
 
@@ -79,16 +84,19 @@ STATUS_BADGES: dict[str, str] = {
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "created_at", "status_badge", "customer_link", "shipping_country_code", "total",
                     "cj_order_id", "tracking_number", "failure_reason")  # fmt: skip
-    list_filter = ("status", "created_at", "shipping_country_code", HasTrackingFilter, "failure_reason")
-    search_fields = ("number", "email", "cj_order_id", "tracking_number")
+    list_filter = ("status", "payment_held", "created_at", "shipping_country_code", HasTrackingFilter,
+                   "failure_reason", "payment_provider")  # fmt: skip
+    search_fields = ("number", "email", "cj_order_id", "tracking_number", "payment_intent_id", "payment_reference")
     list_select_related = ("customer",)
     date_hierarchy = "created_at"
     inlines = (OrderItemInline, OrderEventInline)
-    actions = ("retry_forwarding", "cancel_orders", "export_csv")
+    actions = ("retry_forwarding", "cancel_orders", "refund_buyer", "export_csv")
     readonly_fields = ("number", "customer_link", "status", "status_changed_at", "items_total", "shipping_total",
                        "total", "currency", "cj_order_id", "cj_status", "cj_checked_at", "tracking_number",
                        "tracking_url", "failure_reason", "failure_message", "last_cj_answer", "created_at",
-                       "updated_at")  # fmt: skip
+                       "updated_at", "payment_provider", "payment_intent_id", "payment_reference", "paid_amount",
+                       "paid_at", "payment_held", "payment_hold_reason", "refund_id", "refunded_amount",
+                       "refunded_at")  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "status", "status_changed_at", "customer_link", "email", "phone")}),
         (
@@ -107,6 +115,23 @@ class OrderAdmin(admin.ModelAdmin):
             },
         ),
         ("Totals", {"fields": ("items_total", "shipping_total", "total", "currency")}),
+        (
+            "Buyer's payment",
+            {
+                "fields": (
+                    "payment_provider",
+                    "payment_intent_id",
+                    "payment_reference",
+                    "paid_amount",
+                    "paid_at",
+                    "payment_held",
+                    "payment_hold_reason",
+                    "refund_id",
+                    "refunded_amount",
+                    "refunded_at",
+                )
+            },
+        ),
         (
             "CJ",
             {
@@ -129,7 +154,11 @@ class OrderAdmin(admin.ModelAdmin):
         return False  # orders come from the storefront
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> tuple[str, ...]:
-        if obj is not None and obj.status not in (Order.Status.PENDING, Order.Status.FAILED):
+        if obj is not None and obj.status not in (
+            Order.Status.AWAITING_PAYMENT,
+            Order.Status.PAID,
+            Order.Status.FAILED,
+        ):
             # Once CJ has the order, its address is CJ's: editing it here would change nothing there.
             return (
                 *self.readonly_fields,
@@ -184,6 +213,20 @@ class OrderAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{refused} order(s) are already at CJ and were left unchanged.", messages.WARNING
             )
+
+    @admin.action(description="Refund buyer (cancelled, failed, expired or held payments)", permissions=["change"])
+    def refund_buyer(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        refunded = 0
+        refusals: list[str] = []
+        for order in queryset:
+            try:
+                payment_flow.order_refund(order_id=order.pk, staff_user=request.user, reason="Refund buyer")
+                refunded += 1
+            except DomainError as error:
+                refusals.append(f"{order.number}: {error.message}")
+        self.message_user(request, f"{refunded} order(s) refunded.", messages.SUCCESS)
+        for refusal in refusals:
+            self.message_user(request, refusal, messages.WARNING)
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> StreamingHttpResponse:

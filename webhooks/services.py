@@ -26,6 +26,7 @@ from webhooks import selectors
 from webhooks.dispatch import HANDLERS, PayloadError
 from webhooks.messages import Message
 from webhooks.models import WebhookEvent
+from webhooks.stripe_dispatch import STRIPE_HANDLERS
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,8 @@ def webhook_event_store(
 # Processing reads and writes the event's row with plain SQL: in a forked work horse, the ORM's
 # select_for_update().get() and save() cost more Python than their SQL (figures in bench/NOTES.md).
 _PROCESS_FIELDS = (
-    "id", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error", "received_at"
+    "id", "provider", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error",
+    "received_at",
 )  # fmt: skip
 _OUTCOME_SQL = f"""
 UPDATE {_TABLE}
@@ -128,7 +130,8 @@ def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> Web
         if event.is_final:
             return event
         event.attempts += 1
-        handler = HANDLERS.get(event.topic)
+        handlers = STRIPE_HANDLERS if event.provider == WebhookEvent.Provider.STRIPE else HANDLERS
+        handler = handlers.get(event.topic)
         if handler is None:
             event.status, event.outcome = WebhookEvent.Status.IGNORED, f"type {event.topic} is not handled"
         else:

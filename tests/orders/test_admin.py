@@ -43,7 +43,7 @@ def test_retry_action_requeues_failed_orders(admin_client):
 
     assert response.status_code == 200
     order.refresh_from_db()
-    assert (order.status, order.failure_reason) == ("pending", "")
+    assert (order.status, order.failure_reason) == ("paid", "")
     assert Variant.objects.get(pk=variant.pk).stock == 3
     assert order.events.get().staff_user.username == "boss"
 
@@ -102,5 +102,5 @@ def test_customer_page_lists_orders_and_dashboard_shows_them(admin_client):
     assert order.number in customer_page
     assert "Orders by status" in dashboard
     assert "Orders stuck or failed" in dashboard
-    assert order.number in dashboard and stuck.number in dashboard and "stuck in pending" in dashboard
+    assert order.number in dashboard and stuck.number in dashboard and "stuck in paid" in dashboard
     assert fresh.number not in dashboard

@@ -89,7 +89,7 @@ def test_storefront_journey_from_sync_to_tracking(stack):
     shipped = wait_until(lambda: (body := order_status())["status"] == "shipped" and body, "the shipping webhook")
     assert shipped["tracking"]["number"]
     assert [entry["to_status"] for entry in shipped["timeline"] if entry["to_status"]] == [
-        "pending", "forwarding", "placed", "shipped",
+        "awaiting_payment", "paid", "forwarding", "placed", "shipped",
     ]  # fmt: skip
     assert _cj_numbers(stack).count(accepted["number"]) == 1
 
