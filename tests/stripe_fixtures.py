@@ -2,9 +2,10 @@
 
 localstripe (`manage.py localstripe`, our thin layer in integrations/stripe_standin) runs once per
 test session in a subprocess on a free loopback port, so RQ work horses and other processes reach
-it too. Every test gets the Stripe settings pointed at it (autouse: intake creates a PaymentIntent
-for every order) with a webhook secret of the session; `deliver_to(url)` registers a receiver for
-localstripe's signed webhooks, and `sign(payload)` signs a body as Stripe does.
+it too. Every test gets an empty localstripe and the Stripe settings pointed at it (autouse:
+intake creates a PaymentIntent for every order) with a webhook secret of the session;
+`deliver_to(url)` registers a receiver for localstripe's signed webhooks, and `sign(payload)` signs
+a body as Stripe does.
 """
 
 import hashlib
@@ -44,6 +45,10 @@ class LocalStripeHandle:
         }
         response = self._session.post(f"{self.root}/_config/webhooks/{WEBHOOK_ID}", json=body, timeout=10)
         assert response.status_code == 200, response.text
+
+    def flush(self) -> None:
+        """Forget every object (PaymentIntents, refunds, ...): a fresh Stripe account."""
+        assert self._session.delete(f"{self.root}/_config/data", timeout=10).status_code == 200
 
     def sign(self, payload: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
         """A `Stripe-Signature` header for `payload`, as Stripe computes it."""
@@ -118,5 +123,6 @@ def localstripe(request: pytest.FixtureRequest, settings: Any) -> Iterator[Local
     settings.STRIPE_SECRET_KEY = ""
     settings.STRIPE_WEBHOOK_SECRET = handle.webhook_secret
     settings.PAYMENTS_PROVIDER = "stripe"
+    handle.flush()
     handle.deliver_to(None)
     yield handle
