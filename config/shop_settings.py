@@ -75,6 +75,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+# Port of localstripe, the Stripe stand-in `make run` starts without STRIPE_SECRET_KEY.
+LOCALSTRIPE_PORT = env.int("LOCALSTRIPE_PORT", default=8420)
 # An unpaid order holds its stock this long, then expires (stock released, PaymentIntent cancelled).
 ORDERS_PAYMENT_TIMEOUT_MINUTES = env.int("ORDERS_PAYMENT_TIMEOUT_MINUTES", default=30)
 # An unpaid order older than this is checked at Stripe by the sweeper (a webhook Stripe never delivered).

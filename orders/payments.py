@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import requests
 import stripe
 from django.conf import settings
 
@@ -183,3 +184,20 @@ def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict[str, 
 
 
 SignatureVerificationError = stripe.SignatureVerificationError
+
+
+def is_localstripe() -> bool:
+    """Whether the shop talks to localstripe (no STRIPE_SECRET_KEY), not to Stripe."""
+    return not settings.STRIPE_SECRET_KEY
+
+
+def localstripe_webhook_register(*, url: str, events: tuple[str, ...]) -> None:
+    """Have localstripe push `events`, signed with STRIPE_WEBHOOK_SECRET, to `url` (its
+    `POST /_config/webhooks/<id>`; at Stripe an endpoint is set up in the dashboard instead).
+    Raises requests.RequestException when localstripe does not answer or refuses."""
+    response = requests.post(
+        f"{settings.STRIPE_API_BASE.rstrip('/')}/_config/webhooks/shop",
+        json={"url": url, "secret": settings.STRIPE_WEBHOOK_SECRET, "events": list(events)},
+        timeout=5,
+    )
+    response.raise_for_status()

@@ -1,7 +1,8 @@
-"""`python manage.py localstripe [--port 8420]`: the Stripe stand-in (localstripe with our layer)."""
+"""`python manage.py localstripe [--port LOCALSTRIPE_PORT]`: the Stripe stand-in (localstripe with our layer)."""
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8420)
+        parser.add_argument("--port", type=int, default=settings.LOCALSTRIPE_PORT)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Imported here: localstripe is a development dependency, not part of the built package.
