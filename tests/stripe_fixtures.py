@@ -114,8 +114,8 @@ def localstripe_process() -> Iterator[LocalStripeHandle]:
 @pytest.fixture(autouse=True)
 def localstripe(request: pytest.FixtureRequest, settings: Any) -> Iterator[LocalStripeHandle | None]:
     """Stripe settings pointed at the session's localstripe, its webhooks delivered to nobody.
-    Tests marked `no_localstripe` (or in tests/system, whose stack starts its own) skip it."""
-    if request.node.get_closest_marker("no_localstripe") or "tests/system/" in str(request.node.path):
+    Tests marked `no_localstripe` (and the drills, whose stack starts its own) skip it."""
+    if request.node.get_closest_marker("no_localstripe") or request.node.path.name == "test_drills.py":
         yield None
         return
     handle: LocalStripeHandle = request.getfixturevalue("localstripe_process")
