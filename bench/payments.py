@@ -2,7 +2,9 @@
 
 1. Accepted orders/s of `POST /api/orders` with its Stripe PaymentIntent (one call to localstripe
    per order) relative to a minimal POST view in the same gunicorn (2 workers, same middleware,
-   throttling off), with 4 concurrent clients. Goal: at least 0.08x.
+   throttling off), with 4 concurrent clients. Goal: at least 0.08x. Beside it, the same intake
+   without the payment step (a second gunicorn in PAYMENTS_PROVIDER=external mode), so the
+   PaymentIntent's own cost reads as a ratio measured in the same run.
 2. Time from our receipt of Stripe's `payment_intent.succeeded` to `placed` at CJ, p50 and p99,
    for orders paid at 1 per second (each confirmed with the test card at localstripe, which pushes
    the signed event), with 2 workers on `process-webhook` and `create-order` and the simulator
@@ -10,7 +12,7 @@
    localstripe (which waits 1 s before it delivers, as its code does).
 
 Uses its own database (`bench_payments`) and Redis databases 6 and 7 (`BENCH_REDIS_URL`,
-`BENCH_REDIS_CACHE_URL` override them); ports are free ones unless `BENCH_PORTS=web,sim,stripe`.
+`BENCH_REDIS_CACHE_URL` override them); ports are free ones unless `BENCH_PORTS=web,sim,stripe,web2`.
 
     .venv/bin/python bench/payments.py [--seconds 10] [--orders 30] [--workers 2]
 """
@@ -42,7 +44,10 @@ def _free_port() -> int:
 
 
 _PORTS = [int(port) for port in os.environ.get("BENCH_PORTS", "").split(",") if port.strip()]
-WEB_PORT, SIM_PORT, STRIPE_PORT = _PORTS if len(_PORTS) == 3 else (_free_port(), _free_port(), _free_port())
+WEB_PORT, SIM_PORT, STRIPE_PORT, EXTERNAL_PORT = (
+    _PORTS if len(_PORTS) == 4 else (_free_port(), _free_port(), _free_port(), _free_port())
+)
+STOREFRONT_TOKEN = "bench-storefront-token"
 BENCH_ENV = {
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6"),
@@ -129,7 +134,8 @@ def _request(port: int, method: str, path: str, body: str | None, headers: dict[
 
 
 def _post(port: int, path: str, body: dict) -> tuple[int, dict]:
-    status, answer = _request(port, "POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {STOREFRONT_TOKEN}"}
+    status, answer = _request(port, "POST", path, json.dumps(body), headers)
     if status >= 400:
         print(f"{path} answered {status}: {answer[:300]!r}", file=sys.stderr)
     return status, (json.loads(answer) if answer else {})
@@ -162,7 +168,7 @@ def _wait_for(check, what: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{what} did not come up")
 
 
-def _rate(path: str, bodies, seconds: float, threads: int = 4) -> float:
+def _rate(path: str, bodies, seconds: float, threads: int = 4, port: int = WEB_PORT) -> float:
     """Accepted (202) requests per second of `path` with `threads` concurrent clients."""
     counts, errors = [0] * threads, []
     stop = time.monotonic() + seconds
@@ -170,7 +176,7 @@ def _rate(path: str, bodies, seconds: float, threads: int = 4) -> float:
     def client(index: int) -> None:
         n = 0
         while time.monotonic() < stop:
-            status, _ = _post(WEB_PORT, path, bodies(index, n))
+            status, _ = _post(port, path, bodies(index, n))
             n += 1
             if status == 202:
                 counts[index] += 1
@@ -218,7 +224,7 @@ def main() -> None:
     stripe = _spawn(sys.executable, "manage.py", "localstripe", "--port", str(STRIPE_PORT))
     _wait_for(lambda: socket.create_connection(("127.0.0.1", SIM_PORT), timeout=1), "the simulator")
     _wait_for(lambda: socket.create_connection(("127.0.0.1", STRIPE_PORT), timeout=1), "localstripe")
-    web = workers = None
+    web = external = workers = None
     db_url = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
     try:
         _manage("sync_cj", "products", "--full")
@@ -227,7 +233,11 @@ def main() -> None:
             variant_ids = [row[0] for row in db.execute("SELECT id FROM catalog_variant WHERE status = 'active'")]
         web = _spawn(sys.executable, "-m", "gunicorn", "bench.payments:application", "--bind",
                      f"127.0.0.1:{WEB_PORT}", "--workers", "2", "--log-level", "warning", BENCH_SERVE="1")  # fmt: skip
+        external = _spawn(sys.executable, "-m", "gunicorn", "bench.payments:application", "--bind",
+                          f"127.0.0.1:{EXTERNAL_PORT}", "--workers", "2", "--log-level", "warning", BENCH_SERVE="1",
+                          PAYMENTS_PROVIDER="external", STOREFRONT_API_TOKEN=STOREFRONT_TOKEN)  # fmt: skip
         _wait_for(lambda: _post(WEB_PORT, "/api/bench/minimal", {"x": 1})[0] == 202, "gunicorn")
+        _wait_for(lambda: _post(EXTERNAL_PORT, "/api/bench/minimal", {"x": 1})[0] == 202, "gunicorn (external)")
         _manage("stripe_webhooks", "register", "--url", f"http://127.0.0.1:{WEB_PORT}/api/webhooks/stripe")
 
         def order(index: int, n: int) -> dict:
@@ -248,17 +258,31 @@ def main() -> None:
         for variant_id in variant_ids:
             _post(WEB_PORT, "/api/shipping/quote", {"country_code": "US", "zip": "78701",
                                                     "items": [{"variant_id": variant_id, "quantity": 1}]})  # fmt: skip
+
+        def paid_elsewhere(index: int, n: int) -> dict:
+            return {**order(index, n), "payment_reference": f"bench-{index}-{n}"}
+
         minimal = _rate("/api/bench/minimal", order, options.seconds)
         accepted = _rate("/api/orders", order, options.seconds)
+        without = _rate("/api/orders", paid_elsewhere, options.seconds, port=EXTERNAL_PORT)
         ratio = accepted / minimal
-        print(f"minimal POST view                 {minimal:8.1f} req/s")
-        print(f"POST /api/orders with PaymentIntent {accepted:6.1f} accepted/s   ratio {ratio:.3f}")
+        print(f"minimal POST view                   {minimal:8.1f} req/s")
+        print(f"POST /api/orders with PaymentIntent {accepted:8.1f} accepted/s   ratio {ratio:.3f}")
+        print(f"POST /api/orders, paid elsewhere    {without:8.1f} accepted/s   ratio {without / minimal:.3f}")
         figure("payments.py", "minimal POST view", f"{minimal:,.0f} req/s")
         figure("payments.py", "POST /api/orders accepted (with a Stripe PaymentIntent)",
                f"{accepted:,.0f} /s = {ratio:.3f}x minimal", ">= 0.08x", ratio >= 0.08)  # fmt: skip
+        figure("payments.py", "POST /api/orders accepted, no payment step (external mode)",
+               f"{without:,.0f} /s = {without / minimal:.3f}x minimal; with PaymentIntent / without = "
+               f"{accepted / without:.2f}")  # fmt: skip
 
-        # Payment -> placed: the unpaid orders of phase 1 expire into nothing; workers on, orders
-        # accepted and paid at 1 per second.
+        # Payment -> placed: phase 1's orders set aside (the paid-elsewhere ones queued their
+        # forwarding), then workers on, orders accepted and paid at 1 per second.
+        from rq import Queue
+
+        Queue("create-order", connection=redis.Redis.from_url(BENCH_ENV["REDIS_URL"])).empty()
+        with psycopg.connect(db_url, autocommit=True) as db:
+            db.execute("UPDATE orders_order SET status = 'cancelled'")
         workers = [
             _spawn(sys.executable, "manage.py", "rqworker", "process-webhook", "create-order", "--with-scheduler")
             for _ in range(options.workers)
@@ -307,7 +331,7 @@ def main() -> None:
         figure("payments.py", "acceptance -> paid at localstripe -> placed",
                f"p50 {a50 * 1000:.0f} ms, p99 {a99 * 1000:.0f} ms")  # fmt: skip
     finally:
-        _stop(*(p for p in (web, simulator, stripe, *(workers or [])) if p is not None))
+        _stop(*(p for p in (web, external, simulator, stripe, *(workers or [])) if p is not None))
 
 
 if __name__ == "__main__":
