@@ -290,7 +290,9 @@ def orders_panels(request: HttpRequest) -> Any:
         items=tuple(
             DashboardItem(
                 label=order.number,
-                value=order.get_failure_reason_display() or f"stuck in {order.status}",
+                value="payment held"
+                if order.payment_held
+                else order.get_failure_reason_display() or f"stuck in {order.status}",
                 url=reverse("admin:orders_order_change", args=[order.pk]),
                 badge="danger" if order.status == Order.Status.FAILED else "warning",
                 hint=order.failure_message[:80],

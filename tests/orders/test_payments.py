@@ -367,3 +367,31 @@ def test_stripe_mode_refuses_a_payment_reference(api_client, sim_variants):
     assert response.status_code == 400
     assert response.json()["error"]["details"] == {"payment_reference": ["Only accepted with external payments."]}
     assert Order.objects.count() == 0
+
+
+def test_cancelling_an_unpaid_order_cancels_its_payment_intent(api_client, sim_variants, run_worker, localstripe):
+    from orders.services import order_cancel
+
+    order = Order.objects.get(number=_accept(api_client, sim_variants[0]).json()["number"])
+
+    order_cancel(order_id=order.pk)
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("cancelled", Decimal("0.00"))
+    assert localstripe.payment_intent(order.payment_intent_id)["status"] == "canceled"
+    assert Variant.objects.get(pk=sim_variants[0].pk).stock == 10
+
+
+def test_a_payment_for_an_expired_order_is_refunded(api_client, sim_variants, cj_simulator, run_worker, localstripe):
+    order = Order.objects.get(number=_accept(api_client, sim_variants[0]).json()["number"])
+    Order.objects.filter(pk=order.pk).update(status="expired")  # expired while the buyer was paying
+
+    _pay(api_client, localstripe, order)
+    assert run_worker(PROCESS_WEBHOOK) == {"finished": 1, "failed": 0}
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    assert (order.status, order.paid_amount, order.refunded_amount) == ("refunded", order.total, order.total)
+    assert _refunds(localstripe, order.payment_intent_id) == [(int(order.total * 100), "succeeded")]
+    assert cj_simulator.orders() == []
