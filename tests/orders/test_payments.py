@@ -395,3 +395,47 @@ def test_a_payment_for_an_expired_order_is_refunded(api_client, sim_variants, cj
     assert (order.status, order.paid_amount, order.refunded_amount) == ("refunded", order.total, order.total)
     assert _refunds(localstripe, order.payment_intent_id) == [(int(order.total * 100), "succeeded")]
     assert cj_simulator.orders() == []
+
+
+def test_an_event_type_we_do_not_handle_is_stored_and_ignored(api_client, run_worker, localstripe):
+    response = _post_event(api_client, localstripe, "charge.refunded", {"id": "ch_1", "object": "charge"})
+
+    assert response.status_code == 200
+    assert run_worker(PROCESS_WEBHOOK) == {"finished": 1, "failed": 0}
+    event = WebhookEvent.objects.get()
+    assert (event.provider, event.topic, event.status, event.outcome) == (
+        "stripe",
+        "charge.refunded",
+        "ignored",
+        "type charge.refunded is not handled",
+    )
+
+
+def test_without_a_webhook_secret_the_receiver_is_503_and_stores_nothing(api_client, localstripe, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    payload = localstripe.event("payment_intent.succeeded", {"id": "pi_x", "amount": 1, "currency": "usd"})
+
+    response = api_client.post(
+        WEBHOOK_URL,
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=localstripe.sign(payload, secret="x"),
+    )
+
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "service_unavailable")
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_retried_refund_with_the_same_key_refunds_once(api_client, sim_variants, localstripe):
+    order = Order.objects.get(number=_accept(api_client, sim_variants[0]).json()["number"])
+    payments.payment_intent_confirm_with_test_card(order.payment_intent_id)
+
+    first = payments.refund_create(
+        payment_intent_id=order.payment_intent_id, amount=order.total, currency="USD", idempotency_key="refund-once"
+    )
+    again = payments.refund_create(
+        payment_intent_id=order.payment_intent_id, amount=order.total, currency="USD", idempotency_key="refund-once"
+    )
+
+    assert again == first
+    assert _refunds(localstripe, order.payment_intent_id) == [(int(order.total * 100), "succeeded")]
