@@ -61,12 +61,26 @@ RUN_PROCESSES := web worker sync-worker scheduler
 RUN_WEBHOOK_REGISTER :=
 endif
 
+# Without a Stripe key (environment or .env), `make run` also starts localstripe, the stand-in for
+# Stripe, signs its webhooks with a secret kept in var/ and registers our receiver with it.
+STRIPE_KEY_GIVEN := $(strip $(STRIPE_SECRET_KEY)$(shell test -f .env && sed -n 's/^STRIPE_SECRET_KEY=\([^ \#]*\).*/\1/p' .env))
+LOCALSTRIPE_PORT ?= 8420
+ifeq ($(STRIPE_KEY_GIVEN),)
+RUN_PROCESSES += localstripe
+run: export LOCALSTRIPE_PORT := $(LOCALSTRIPE_PORT)
+run: export STRIPE_API_BASE = http://127.0.0.1:$(LOCALSTRIPE_PORT)
+run: export STRIPE_WEBHOOK_SECRET = $(shell mkdir -p var && { test -s var/localstripe-webhook-secret || $(PYTHON) -c 'import secrets; print("whsec_" + secrets.token_hex(24))' > var/localstripe-webhook-secret; } && cat var/localstripe-webhook-secret)
+RUN_STRIPE_REGISTER := $(BIN)/python manage.py stripe_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/stripe &
+else
+RUN_STRIPE_REGISTER :=
+endif
+
 ## run: the whole system in the foreground (web, worker with scheduler, cron scheduler); Ctrl-C stops all
 run: install
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
 # honcho exits 130 when Ctrl-C stops it: that is the way out, not a failure for make to report.
-	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
+	$(RUN_WEBHOOK_REGISTER) $(RUN_STRIPE_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
 		|| { status=$$?; test $$status -eq 130 || exit $$status; }
 
 ## check: what CI runs - lint, typecheck, the TypeScript client, then the tests

@@ -5,6 +5,10 @@
 2. Time from acceptance (202) to `placed` at CJ, p50 and p99, for orders arriving at 1 per second
    with 2 workers on `create-order` and the simulator (and our client) at CJ_QPS=5.
 
+Orders come from a storefront that took the payment itself (PAYMENTS_PROVIDER=external, its API
+token and a payment reference), so intake and forwarding are measured without the Stripe step;
+bench/payments.py measures intake with its PaymentIntent and the time from payment to placed.
+
 Uses its own database (`bench_orders`) and Redis databases 2 and 3.
 
     .venv/bin/python bench/orders.py [--seconds 10] [--orders 30] [--workers 2]
@@ -50,6 +54,8 @@ BENCH_ENV = {
     "CJ_QPS": str(QPS),
     "CJ_PAY_TYPE": "3",  # create only: the simulator's demo balance would run out over a long run
     "RQ_RETRY_INTERVALS": "1,2,4",
+    "PAYMENTS_PROVIDER": "external",
+    "STOREFRONT_API_TOKEN": "bench-storefront-token",
 }
 
 # --- the WSGI app gunicorn serves: the project plus a minimal POST view --------------------------
@@ -105,7 +111,8 @@ def _stop(*processes: subprocess.Popen) -> None:
 def _post(port: int, path: str, body: dict) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer bench-storefront-token"}
+        connection.request("POST", path, json.dumps(body), headers)
         response = connection.getresponse()
         answer = response.read()
         if response.status >= 400:
@@ -201,6 +208,7 @@ def main() -> None:
                     "country_code": "US",
                 },
                 "items": [{"variant_id": variant_ids[(index * 7 + n) % len(variant_ids)], "quantity": 1}],
+                "payment_reference": f"bench-{index}-{n}",
             }
 
         # Quotes are cached for an hour: fetch them first, so that intake is measured, not CJ.
@@ -233,7 +241,7 @@ def main() -> None:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
 
             def placed() -> bool:
-                left = db.execute("SELECT count(*) FROM orders_order WHERE status IN ('pending', 'forwarding')")
+                left = db.execute("SELECT count(*) FROM orders_order WHERE status IN ('paid', 'forwarding')")
                 return left.fetchone()[0] == 0
 
             _wait_for(placed, "forwarding of every order", timeout=300)

@@ -56,6 +56,8 @@ def configure(settings_logging: dict[str, Any]) -> None:
                 "django.request": {"level": "ERROR"},
                 "django.server": {"level": "WARNING"},
                 "rq.worker": {"level": level},
+                # The SDK's own request lines; orders.payments logs one `integration.stripe` line per call.
+                "stripe": {"level": "WARNING"},
             },
         }
     )

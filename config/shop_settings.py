@@ -62,3 +62,22 @@ CJ_SHIP_FROM_COUNTRY = env.str("CJ_SHIP_FROM_COUNTRY", default="CN")  # warehous
 ORDERS_STUCK_AFTER_SECONDS = env.int("ORDERS_STUCK_AFTER_SECONDS", default=300)  # pending/forwarding -> re-enqueue
 ORDERS_STATUS_CHECK_AFTER_SECONDS = env.int("ORDERS_STATUS_CHECK_AFTER_SECONDS", default=6 * 3600)
 ORDERS_STATUS_CHECK_BATCH = env.int("ORDERS_STATUS_CHECK_BATCH", default=100)
+
+# --- Payments (buyer side: Stripe, or a storefront that takes payment elsewhere) ----------------
+# "stripe": intake creates a PaymentIntent and the order waits for payment_intent.succeeded;
+# "external": intake needs the storefront's API token and a payment reference, orders start paid.
+PAYMENTS_PROVIDER = env.str("PAYMENTS_PROVIDER", default="stripe")
+# Bearer token the storefront sends in external mode (compared in constant time); a DRF token works too.
+STOREFRONT_API_TOKEN = env.str("STOREFRONT_API_TOKEN", default="")
+# Empty: localstripe, the stand-in `make run` and the tests start, on STRIPE_API_BASE.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+# Port of localstripe, the Stripe stand-in `make run` starts without STRIPE_SECRET_KEY.
+LOCALSTRIPE_PORT = env.int("LOCALSTRIPE_PORT", default=8420)
+# An unpaid order holds its stock this long, then expires (stock released, PaymentIntent cancelled).
+ORDERS_PAYMENT_TIMEOUT_MINUTES = env.int("ORDERS_PAYMENT_TIMEOUT_MINUTES", default=30)
+# An unpaid order older than this is checked at Stripe by the sweeper (a webhook Stripe never delivered).
+ORDERS_PAYMENT_CHECK_AFTER_SECONDS = env.int("ORDERS_PAYMENT_CHECK_AFTER_SECONDS", default=120)

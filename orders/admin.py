@@ -1,5 +1,6 @@
-"""Orders in the back office: filters, status badges, timeline, the last CJ answer; bulk retry /
-cancel / export, and the order page's Retry and Cancel buttons (`ORDER_OBJECT_ACTIONS`)."""
+"""Orders in the back office: filters, status badges, timeline, the last CJ answer, the buyer's
+payment; bulk retry / cancel / refund buyer / export, and the order page's buttons
+(`ORDER_OBJECT_ACTIONS`)."""
 
 import json
 import logging
@@ -15,9 +16,10 @@ from config.admin_columns import short_datetime
 from config.admin_csv import csv_stream_response
 from config.admin_object_actions import ObjectAction, ObjectActionsMixin
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
+from config.domain_errors import DomainError
 from config.users import admin_request_user
 from crm.admin.customers import customer_inline_register
-from orders import selectors, services
+from orders import payment_flow, selectors, services
 from orders.errors import OrderNotCancellable, OrderNotRetryable, OutOfStock
 from orders.models import Order, OrderEvent, OrderItem
 
@@ -26,7 +28,7 @@ business_logger = logging.getLogger("business")
 CSV_COLUMNS = (
     "number", "created_at", "status", "email", "shipping_name", "shipping_country_code",
     "items_total", "shipping_total", "total", "currency", "logistic_name", "cj_order_id",
-    "tracking_number", "failure_reason",
+    "tracking_number", "failure_reason", "payment_intent_id", "paid_amount", "refunded_amount",
 )  # fmt: skip
 
 
@@ -70,13 +72,16 @@ class OrderEventInline(admin.TabularInline):
 
 # The dashboard's dot and bar colour per status (ok / warning / danger / lost).
 STATUS_BADGES: dict[str, str] = {
-    Order.Status.PENDING: "warning",
+    Order.Status.AWAITING_PAYMENT: "new",
+    Order.Status.PAID: "warning",
     Order.Status.FORWARDING: "warning",
     Order.Status.PLACED: "ok",
     Order.Status.SHIPPED: "ok",
     Order.Status.DELIVERED: "ok",
     Order.Status.FAILED: "danger",
     Order.Status.CANCELLED: "lost",
+    Order.Status.EXPIRED: "lost",
+    Order.Status.REFUNDED: "lost",
 }
 
 
@@ -100,6 +105,11 @@ def _cancel(request: HttpRequest, order: Order) -> str:
     return f"Order {order.number} is cancelled; {stock}."
 
 
+def _refund(request: HttpRequest, order: Order) -> str:
+    refunded = payment_flow.order_refund(order_id=order.pk, staff_user=admin_request_user(request), reason="Refund buyer")
+    return f"Order {order.number}: {refunded.refunded_amount} {refunded.currency} refunded to the buyer."
+
+
 ORDER_OBJECT_ACTIONS: list[ObjectAction] = [
     ObjectAction(
         name="retry",
@@ -112,9 +122,20 @@ ORDER_OBJECT_ACTIONS: list[ObjectAction] = [
         name="cancel",
         label="Cancel order",
         run=_cancel,
-        is_available=lambda order: order.status in (Order.Status.PENDING, Order.Status.FAILED),
+        is_available=lambda order: order.status
+        in (Order.Status.AWAITING_PAYMENT, Order.Status.PAID, Order.Status.FAILED),
         style="danger",
-        help_text="Only for orders CJ has not been asked to take (pending or failed); releases the stock.",
+        help_text="Only for orders CJ has not been asked to take (unpaid, paid and waiting, or failed); releases "
+        "the stock and refunds a paid buyer.",
+    ),
+    ObjectAction(
+        name="refund",
+        label="Refund buyer",
+        run=_refund,
+        is_available=lambda order: bool(order.payment_intent_id and order.paid_amount and not order.refunded_amount)
+        and (order.status in payment_flow.REFUNDABLE_STATUSES or order.payment_held),
+        style="danger",
+        help_text="Give the buyer their whole Stripe payment back (cancelled, failed, expired or held payments).",
     ),
 ]
 
@@ -131,16 +152,19 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
     # reason stay in view beside the filters; the customer is on the order page.
     list_display = ("number", "created", "status_badge", "shipping_country_code", "total", "cj_order_id",
                     "tracking_number", "failure_reason")  # fmt: skip
-    list_filter = ("status", "created_at", "shipping_country_code", HasTrackingFilter, "failure_reason")
-    search_fields = ("number", "email", "cj_order_id", "tracking_number")
+    list_filter = ("status", "payment_held", "created_at", "shipping_country_code", HasTrackingFilter,
+                   "failure_reason", "payment_provider")  # fmt: skip
+    search_fields = ("number", "email", "cj_order_id", "tracking_number", "payment_intent_id", "payment_reference")
     date_hierarchy = "created_at"
     inlines = (OrderItemInline, OrderEventInline)
-    actions = ("retry_forwarding", "cancel_orders", "export_csv")
+    actions = ("retry_forwarding", "cancel_orders", "refund_buyer", "export_csv")
     object_actions = ORDER_OBJECT_ACTIONS
     readonly_fields = ("number", "customer_link", "status_badge", "status_changed_at", "items_total", "shipping_total",
                        "total", "currency", "cj_order_id", "cj_status", "cj_checked_at", "tracking_number",
                        "tracking_url", "failure_reason", "failure_message", "last_cj_answer", "created_at",
-                       "updated_at")  # fmt: skip
+                       "updated_at", "payment_provider", "payment_intent_id", "payment_reference", "paid_amount",
+                       "paid_at", "payment_held", "payment_hold_reason", "refund_id", "refunded_amount",
+                       "refunded_at")  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "status_badge", "status_changed_at", "customer_link", "email", "phone")}),
         (
@@ -159,6 +183,23 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
             },
         ),
         ("Totals", {"fields": ("items_total", "shipping_total", "total", "currency")}),
+        (
+            "Buyer's payment",
+            {
+                "fields": (
+                    "payment_provider",
+                    "payment_intent_id",
+                    "payment_reference",
+                    "paid_amount",
+                    "paid_at",
+                    "payment_held",
+                    "payment_hold_reason",
+                    "refund_id",
+                    "refunded_amount",
+                    "refunded_at",
+                )
+            },
+        ),
         (
             "CJ",
             {
@@ -195,7 +236,11 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
         return actions
 
     def get_readonly_fields(self, request: HttpRequest, obj: Order | None = None) -> tuple[str, ...]:
-        if obj is not None and obj.status not in (Order.Status.PENDING, Order.Status.FAILED):
+        if obj is not None and obj.status not in (
+            Order.Status.AWAITING_PAYMENT,
+            Order.Status.PAID,
+            Order.Status.FAILED,
+        ):
             # Once CJ has the order, its address is CJ's: editing it here would change nothing there.
             return (
                 *self.readonly_fields,
@@ -260,6 +305,18 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
             self.message_user(request, f"No order {verb}.", messages.WARNING)
         for refusal in refusals:
             self.message_user(request, refusal, messages.WARNING)
+
+    @admin.action(description="Refund buyer (cancelled, failed, expired or held payments)", permissions=["change"])
+    def refund_buyer(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        refunded: list[str] = []
+        refusals: list[str] = []
+        for order in queryset:
+            try:
+                payment_flow.order_refund(order_id=order.pk, staff_user=admin_request_user(request), reason="Refund buyer")
+                refunded.append(order.number)
+            except DomainError as error:
+                refusals.append(f"{order.number}: {error.message}")
+        self._report(request, done=refunded, verb="refunded", refusals=refusals)
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> StreamingHttpResponse:
@@ -330,7 +387,9 @@ def orders_panels(request: HttpRequest) -> Any:
         items=tuple(
             DashboardItem(
                 label=order.number,
-                value=order.get_failure_reason_display() or f"stuck in {order.status}",
+                value="payment held"
+                if order.payment_held
+                else order.get_failure_reason_display() or f"stuck in {order.status}",
                 url=reverse("admin:orders_order_change", args=[order.pk]),
                 badge="danger" if order.status == Order.Status.FAILED else "warning",
                 hint=order.failure_message[:80],

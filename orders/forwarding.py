@@ -22,14 +22,17 @@ from orders.services import order_event_add, order_fail, order_transition
 def order_forward_to_cj(*, order_id: int, job_id: str | None = None) -> Order | None:
     """Create the order at CJ once (look up first, then createOrderV2) and mark it `placed`.
 
-    Transient CJ errors propagate so that the job is retried; permanent ones mark the order
-    `failed` with a typed reason and release its stock. Returns None when the order is gone.
+    Only a `paid` order (or one left `forwarding` by an earlier attempt) goes to CJ: an unpaid,
+    held, cancelled or expired one is returned unchanged whoever enqueued it. Transient CJ errors
+    propagate so that the job is retried; permanent ones mark the order `failed` with a typed
+    reason and release its stock (and refund the buyer when the goods are gone). Returns None when
+    the order is gone.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.status not in (Order.Status.PENDING, Order.Status.FORWARDING):
+        if order is None or order.status not in (Order.Status.PAID, Order.Status.FORWARDING) or order.payment_held:
             return order
-        if order.status == Order.Status.PENDING:
+        if order.status == Order.Status.PAID:
             order_transition(
                 order=order, to_status=Order.Status.FORWARDING, message="Forwarding to CJ.", data={"job_id": job_id}
             )

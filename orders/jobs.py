@@ -6,6 +6,7 @@ from rq.job import Job
 from integrations.cj.errors import CJError
 from orders.cj_updates import order_sync_cj_status
 from orders.forwarding import order_forward_to_cj, order_forwarding_retry_note
+from orders.payment_flow import order_expire, order_payment_check, order_payment_intent_cancel, order_refund
 from orders.sweeps import orders_sweep
 
 
@@ -43,3 +44,26 @@ def order_sync_cj_status_job(order_id: int) -> str | None:
 def orders_sweep_job() -> dict[str, int]:
     """Periodic: re-enqueue stuck orders and check quiet ones at CJ."""
     return orders_sweep()
+
+
+def order_expire_job(order_id: int) -> str | None:
+    """Expire one order left unpaid (cancel its PaymentIntent, release its stock)."""
+    order = order_expire(order_id=order_id)
+    return order.status if order else None
+
+
+def order_payment_check_job(order_id: int) -> str | None:
+    """Ask Stripe whether an unpaid order was paid after all."""
+    order = order_payment_check(order_id=order_id)
+    return order.status if order else None
+
+
+def order_payment_intent_cancel_job(order_id: int) -> str | None:
+    """Cancel the PaymentIntent of an order staff cancelled before it was paid."""
+    order = order_payment_intent_cancel(order_id=order_id)
+    return order.status if order else None
+
+
+def order_refund_job(order_id: int) -> str | None:
+    """Refund the buyer of an order that ended before CJ shipped it."""
+    return order_refund(order_id=order_id).status

@@ -1,8 +1,11 @@
 """Orders: what a buyer placed, its lines, and its timeline.
 
-An order is accepted as `pending` with its stock reserved, forwarded to CJ by the `create-order`
-queue (`forwarding` → `placed`), and followed to `shipped` and `delivered` by CJ's webhooks and
-the status sweeper. `failed` and `cancelled` release the reservation.
+An order is accepted as `awaiting_payment` with its stock reserved and a Stripe PaymentIntent; the
+buyer's payment (Stripe's `payment_intent.succeeded`) makes it `paid`, and only then is it forwarded
+to CJ by the `create-order` queue (`forwarding` → `placed`) and followed to `shipped` and
+`delivered` by CJ's webhooks and the status sweeper. Unpaid in time it `expired`; `failed`,
+`cancelled` and `expired` release the reservation, and a paid order that CJ will not ship is
+`refunded` (orders/payment_flow.py).
 """
 
 from decimal import Decimal
@@ -14,13 +17,16 @@ from django.db.models import Q
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        PAID = "paid", "Paid"
         FORWARDING = "forwarding", "Forwarding to CJ"
         PLACED = "placed", "Placed at CJ"
         SHIPPED = "shipped", "Shipped"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired (unpaid)"
+        REFUNDED = "refunded", "Refunded"
 
     class FailureReason(models.TextChoices):
         VARIANT_UNAVAILABLE = "variant_unavailable", "Variant unavailable"
@@ -32,19 +38,28 @@ class Order(models.Model):
 
     # The only moves an order can make.
     TRANSITIONS: dict[str, tuple[str, ...]] = {
-        Status.PENDING: (Status.FORWARDING, Status.PLACED, Status.FAILED, Status.CANCELLED),
-        Status.FORWARDING: (Status.PENDING, Status.PLACED, Status.FAILED, Status.CANCELLED),
+        Status.AWAITING_PAYMENT: (Status.PAID, Status.EXPIRED, Status.CANCELLED, Status.REFUNDED),
+        Status.PAID: (Status.FORWARDING, Status.PLACED, Status.FAILED, Status.CANCELLED),
+        Status.FORWARDING: (Status.PAID, Status.PLACED, Status.FAILED, Status.CANCELLED),
         Status.PLACED: (Status.SHIPPED, Status.DELIVERED, Status.CANCELLED),
         Status.SHIPPED: (Status.DELIVERED,),
         Status.DELIVERED: (),
-        Status.FAILED: (Status.PENDING, Status.CANCELLED),
-        Status.CANCELLED: (),
+        Status.FAILED: (Status.PAID, Status.CANCELLED, Status.REFUNDED),
+        Status.CANCELLED: (Status.REFUNDED,),
+        Status.EXPIRED: (Status.REFUNDED,),
+        Status.REFUNDED: (),
     }
     # Statuses whose stock is held for the order (CJ has not taken it yet).
-    RESERVING_STATUSES = (Status.PENDING, Status.FORWARDING)
+    RESERVING_STATUSES = (Status.AWAITING_PAYMENT, Status.PAID, Status.FORWARDING)
     # Statuses of orders CJ has taken: their units are ours until a CJ stock figure taken after
     # `placed_at` counts them (catalog.stock).
     PLACED_STATUSES = (Status.PLACED, Status.SHIPPED, Status.DELIVERED)
+    # Statuses that end a reservation when an order moves to them from a reserving one.
+    RELEASING_STATUSES = (Status.FAILED, Status.CANCELLED, Status.EXPIRED, Status.REFUNDED)
+
+    class PaymentProvider(models.TextChoices):
+        STRIPE = "stripe", "Stripe"
+        EXTERNAL = "external", "External (storefront)"
 
     number = models.CharField(max_length=20, unique=True, help_text="Public number; CJ's orderNumber.")
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="orders")
@@ -62,7 +77,7 @@ class Order(models.Model):
     items_total = models.DecimalField(max_digits=12, decimal_places=2)
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     total = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING_PAYMENT)
     status_changed_at = models.DateTimeField()
     placed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the order went to CJ (CJ's stock figures taken later count it)."
@@ -75,6 +90,21 @@ class Order(models.Model):
     failure_message = models.CharField(max_length=500, blank=True)
     cj_checked_at = models.DateTimeField("CJ status checked at", null=True, blank=True)
     last_cj_response = models.JSONField(null=True, blank=True, help_text="The last answer CJ gave about it.")
+    # The buyer's payment (orders/payment_flow.py). Amounts are in `currency`.
+    payment_provider = models.CharField(max_length=10, choices=PaymentProvider.choices, default=PaymentProvider.STRIPE)
+    payment_intent_id = models.CharField("Stripe PaymentIntent", max_length=64, blank=True)
+    payment_reference = models.CharField(
+        max_length=100, blank=True, help_text="External mode: the storefront's own payment reference."
+    )
+    paid_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_held = models.BooleanField(
+        default=False, help_text="A payment that does not match the order (amount or currency): for staff."
+    )
+    payment_hold_reason = models.CharField(max_length=200, blank=True)
+    refund_id = models.CharField("Stripe refund", max_length=64, blank=True)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    refunded_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     request_hash = models.CharField(max_length=64, blank=True)
     access_token = models.CharField(max_length=64, help_text="Lets the buyer read this order.")
@@ -87,7 +117,18 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_non_negative"),
             models.CheckConstraint(
                 condition=Q(
-                    status__in=["pending", "forwarding", "placed", "shipped", "delivered", "failed", "cancelled"]
+                    status__in=[
+                        "awaiting_payment",
+                        "paid",
+                        "forwarding",
+                        "placed",
+                        "shipped",
+                        "delivered",
+                        "failed",
+                        "cancelled",
+                        "expired",
+                        "refunded",
+                    ]
                 ),
                 name="orders_order_status_valid",
             ),
@@ -99,6 +140,7 @@ class Order(models.Model):
             models.Index(fields=["cj_order_id"], name="orders_cj_order_idx"),
             models.Index(fields=["email"], name="orders_email_idx"),
             models.Index(fields=["placed_at"], name="orders_placed_at_idx"),
+            models.Index(fields=["payment_intent_id"], name="orders_payment_intent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -140,8 +182,8 @@ class OrderEvent(models.Model):
     """One entry of an order's timeline."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
     message = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
     staff_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -34,9 +34,11 @@ def order_counts_by_status() -> dict[str, int]:
 
 
 def order_list_needing_attention() -> QuerySet[Order]:
-    """Failed orders and orders stuck in pending/forwarding longer than the sweeper's threshold,
+    """Failed orders, held payments and orders stuck in paid/forwarding longer than the sweeper's threshold,
     most recent first, for the admin dashboard."""
-    return Order.objects.filter(Q(status=Order.Status.FAILED) | _is_stuck()).order_by("-status_changed_at")
+    return Order.objects.filter(
+        Q(status=Order.Status.FAILED) | _is_stuck() | Q(status=Order.Status.AWAITING_PAYMENT, payment_held=True)
+    ).order_by("-status_changed_at")
 
 
 def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant], dict[str, list[str]]]:
@@ -55,11 +57,11 @@ def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant]
 
 def _is_stuck() -> Q:
     stuck_since = timezone.now() - timedelta(seconds=settings.ORDERS_STUCK_AFTER_SECONDS)
-    return Q(status__in=(Order.Status.PENDING, Order.Status.FORWARDING), status_changed_at__lt=stuck_since)
+    return Q(status__in=(Order.Status.PAID, Order.Status.FORWARDING), status_changed_at__lt=stuck_since)
 
 
 def order_ids_stuck() -> list[int]:
-    """Orders left in pending/forwarding longer than ORDERS_STUCK_AFTER_SECONDS: their forwarding
+    """Orders left in paid/forwarding longer than ORDERS_STUCK_AFTER_SECONDS: their forwarding
     job was lost (what the sweeper re-enqueues)."""
     return list(Order.objects.filter(_is_stuck()).values_list("pk", flat=True))
 
@@ -96,3 +98,58 @@ def order_skus_not_sold(*, order_id: int) -> list[str]:
         .order_by("id")
         .values_list("variant__sku", "variant__cj_vid")
     ]
+
+
+def order_ids_payment_expired() -> list[int]:
+    """Orders unpaid (no payment recorded, none held) for ORDERS_PAYMENT_TIMEOUT_MINUTES: what the
+    sweeper expires."""
+    unpaid_since = timezone.now() - timedelta(minutes=settings.ORDERS_PAYMENT_TIMEOUT_MINUTES)
+    return list(
+        Order.objects.filter(
+            status=Order.Status.AWAITING_PAYMENT,
+            paid_at__isnull=True,
+            payment_held=False,
+            status_changed_at__lt=unpaid_since,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def order_ids_payment_check_due(*, interval_seconds: int = 60) -> list[int]:
+    """Unpaid orders that reached ORDERS_PAYMENT_CHECK_AFTER_SECONDS within the last sweep
+    interval: asked once at Stripe, in case the payment's webhook never came."""
+    due = timezone.now() - timedelta(seconds=settings.ORDERS_PAYMENT_CHECK_AFTER_SECONDS)
+    return list(
+        Order.objects.filter(
+            status=Order.Status.AWAITING_PAYMENT,
+            paid_at__isnull=True,
+            payment_held=False,
+            status_changed_at__lt=due,
+            status_changed_at__gte=due - timedelta(seconds=interval_seconds),
+        )
+        .exclude(payment_intent_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def order_ids_refund_due(*, older_than_seconds: int = 60) -> list[int]:
+    """Orders that owe the buyer their Stripe payment and were not refunded (the refund job's
+    enqueue was lost): cancelled or expired with a payment, or failed because the goods are gone."""
+    ended_before = timezone.now() - timedelta(seconds=older_than_seconds)
+    gone = (Order.FailureReason.OUT_OF_STOCK, Order.FailureReason.VARIANT_UNAVAILABLE)
+    return list(
+        Order.objects.filter(
+            Q(status__in=(Order.Status.CANCELLED, Order.Status.EXPIRED))
+            | Q(status=Order.Status.FAILED, failure_reason__in=gone),
+            paid_at__isnull=False,
+            paid_amount__gt=0,
+            refunded_amount=0,
+            payment_held=False,
+            status_changed_at__lt=ended_before,
+        )
+        .exclude(payment_intent_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -61,9 +61,24 @@ class OrderCreateSerializer(serializers.Serializer):
     # DRF (3.15+) passes max_length on to the ListSerializer of many=True; the stubs' __init__ lacks it.
     items = LineSerializer(many=True, allow_empty=False, max_length=20)  # type: ignore[call-arg]
     logistic_name = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    # PAYMENTS_PROVIDER=external only: the storefront's reference of the payment it took.
+    payment_reference = serializers.RegexField(
+        r"^[A-Za-z0-9_.:/-]{1,100}$", required=False, allow_blank=True, default="", max_length=100
+    )
 
     def validate_items(self, value: list[dict]) -> list[dict]:
         return _validate_lines(value)
+
+
+class PaymentSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["stripe", "external"])
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+    payment_intent_id = serializers.CharField(allow_null=True, help_text="Stripe mode: the PaymentIntent.")
+    client_secret = serializers.CharField(
+        allow_null=True, help_text="Stripe mode: what Stripe.js confirms (`stripe.confirmCardPayment`)."
+    )
+    reference = serializers.CharField(allow_null=True, help_text="External mode: the storefront's reference.")
 
 
 class OrderAcceptedSerializer(serializers.Serializer):
@@ -71,6 +86,7 @@ class OrderAcceptedSerializer(serializers.Serializer):
     status = serializers.CharField()
     access_token = serializers.CharField(help_text="Send it as `X-Order-Token` to read the order.")
     status_url = serializers.URLField(help_text="Absolute URL of the order (`GET /api/orders/{order_number}`).")
+    payment = PaymentSerializer(help_text="What the storefront confirms with Stripe.js (`client_secret`).")
 
 
 class OrderItemOptionSerializer(serializers.Serializer):

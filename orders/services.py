@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Variant
 from catalog.stock import variant_stock_reserve, variants_stock_recompute
-from config.queues import CREATE_ORDER, enqueue_on_commit
+from config.queues import CREATE_ORDER, enqueue_on_commit, job_id
 from config.request_context import current_request_id
 from crm.services import customer_get_or_create
 from orders.errors import (
@@ -73,10 +74,17 @@ def order_place(
     idempotency_key: str | None = None,
     body_hash: str = "",
     variants: Mapping[int, Variant] | None = None,
+    number: str | None = None,
+    payment_intent_id: str = "",
+    payment_reference: str = "",
 ) -> tuple[Order, bool]:
-    """Accept an order as `pending` with its quoted shipping: validate its lines, reserve stock,
-    link the customer, write the order, its items and timeline, and enqueue its forwarding to CJ
-    after commit. Prices come from our catalog only. Calls no external service.
+    """Accept an order with its quoted shipping: validate its lines, reserve stock, link the
+    customer, write the order, its items and timeline. Prices come from our catalog only. Calls no
+    external service.
+
+    The order waits in `awaiting_payment` (for the Stripe PaymentIntent `payment_intent_id`,
+    created by the caller under `number`), or, with a `payment_reference` (a storefront that took
+    the payment itself), starts `paid` with its forwarding to CJ enqueued after commit.
 
     `variants` are the lines' variants when the caller has read them already (order_intake);
     otherwise they are read here. Returns (order, created). With an Idempotency-Key already used
@@ -114,8 +122,10 @@ def order_place(
         )
         items_total = sum((variants[line.variant_id].price * line.quantity for line in lines), Decimal("0.00"))
         now = timezone.now()
+        total = items_total + shipping_total
+        is_paid = bool(payment_reference)
         order = Order.objects.create(
-            number=order_number_new(),
+            number=number or order_number_new(),
             customer=customer,
             email=customer.email,
             phone=phone,
@@ -129,9 +139,15 @@ def order_place(
             logistic_name=logistic_name,
             items_total=items_total,
             shipping_total=shipping_total,
-            total=items_total + shipping_total,
-            status=Order.Status.PENDING,
+            currency=settings.CATALOG_CURRENCY,
+            total=total,
+            status=Order.Status.PAID if is_paid else Order.Status.AWAITING_PAYMENT,
             status_changed_at=now,
+            payment_provider=Order.PaymentProvider.EXTERNAL if is_paid else Order.PaymentProvider.STRIPE,
+            payment_intent_id=payment_intent_id,
+            payment_reference=payment_reference,
+            paid_amount=total if is_paid else None,
+            paid_at=now if is_paid else None,
             idempotency_key=idempotency_key,
             request_hash=body_hash,
             access_token=secrets.token_urlsafe(24),
@@ -146,8 +162,13 @@ def order_place(
             )
             for line in lines
         )
-        _event(order, "", Order.Status.PENDING, "Order accepted; stock reserved.")
-        _enqueue_forwarding(order)
+        if is_paid:
+            _event(
+                order, "", Order.Status.PAID, f"Order accepted, paid (reference {payment_reference}); stock reserved."
+            )
+            _enqueue_forwarding(order)
+        else:
+            _event(order, "", Order.Status.AWAITING_PAYMENT, "Order accepted; stock reserved until the buyer pays.")
     business_logger.info(
         "orders.placed",
         extra={"order": order.number, "total": str(order.total), "items": len(lines), "customer": customer.pk},
@@ -212,6 +233,30 @@ def _enqueue_forwarding(order: Order) -> None:
     enqueue_on_commit(CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk)
 
 
+def order_enqueue_forwarding(order: Order) -> None:
+    """Enqueue the forwarding of a (just paid) order to CJ once the transaction commits."""
+    _enqueue_forwarding(order)
+
+
+def order_enqueue_refund(order: Order) -> None:
+    """Enqueue the refund of an order's Stripe payment once the transaction commits."""
+    enqueue_on_commit(CREATE_ORDER, "orders.jobs.order_refund_job", order.pk, job_id=job_id("order-refund", order.pk))
+
+
+# Why CJ refuses an order for good such that the buyer gets the money back without staff: the goods
+# are not there. Other reasons (address, logistic, our CJ balance) can be fixed and retried by staff.
+REFUND_ON_FAILURE_REASONS = (Order.FailureReason.OUT_OF_STOCK, Order.FailureReason.VARIANT_UNAVAILABLE)
+
+
+def _refund_due(order: Order) -> bool:
+    """Whether the order just ended in a way that owes the buyer their Stripe payment."""
+    if not order.payment_intent_id or not order.paid_amount or order.refunded_amount:
+        return False
+    if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
+        return True
+    return order.status == Order.Status.FAILED and order.failure_reason in REFUND_ON_FAILURE_REASONS
+
+
 def _event(
     order: Order,
     from_status: str,
@@ -263,6 +308,8 @@ def order_transition(
     # Entering a reserving status takes its units by the conditional reserve (intake, retry).
     if _stock_group(to_status) != _stock_group(from_status) and to_status not in Order.RESERVING_STATUSES:
         _stock_recompute(order)
+    if to_status != from_status and _refund_due(order):
+        order_enqueue_refund(order)
     if to_status != from_status or message:
         _event(order, from_status, to_status if to_status != from_status else "", message, data, staff_user)
     business_logger.info(
@@ -305,6 +352,10 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
         raise OrderNotRetryable(
             f"Order {order.number} is {order.get_status_display()}, not failed: there is nothing to retry."
         )
+    if order.refunded_amount:
+        raise OrderNotRetryable(
+            f"Order {order.number} cannot be retried: the buyer was refunded {order.refunded_amount} {order.currency}."
+        )
     gone = order_skus_not_sold(order_id=order.pk)
     if gone:
         lines = f"variant {gone[0]} is" if len(gone) == 1 else f"variants {', '.join(gone)} are"
@@ -319,7 +370,7 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
         )
     order_transition(
         order=order,
-        to_status=Order.Status.PENDING,
+        to_status=Order.Status.PAID,
         message="Retry requested.",
         staff_user=staff_user,
         failure_reason="",
@@ -331,22 +382,28 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
 
 @transaction.atomic
 def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> Order:
-    """Cancel an order CJ has not been asked to take yet (pending or failed), releasing its stock.
+    """Cancel an order CJ has not been asked to take yet (awaiting payment, paid or failed),
+    releasing its stock; a paid one is refunded by the `create-order` queue after commit
+    (orders.payment_flow.order_refund), an unpaid one's PaymentIntent cancelled.
 
     Raises OrderNotCancellable otherwise: a forwarding order may be created at CJ at this very
     moment, and a placed one needs CJ's own cancellation."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status == Order.Status.CANCELLED:
         return order
-    if order.status not in (Order.Status.PENDING, Order.Status.FAILED):
+    if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.PAID, Order.Status.FAILED):
         refusal = (
             f"Order {order.number} is {order.get_status_display()}: CJ has it or may be creating it now, "
-            "so only CJ can cancel it (only pending or failed orders are cancelled here)."
+            "so only CJ can cancel it (only unpaid, paid-and-waiting or failed orders are cancelled here)."
         )
         raise OrderNotCancellable(refusal, details={"status": [refusal]})
-    return order_transition(
+    was_unpaid = order.status == Order.Status.AWAITING_PAYMENT
+    order = order_transition(
         order=order,
         to_status=Order.Status.CANCELLED,
         message=f"Cancelled by staff{': ' + reason if reason else ''}.",
         staff_user=staff_user,
     )
+    if was_unpaid and order.payment_intent_id:
+        enqueue_on_commit(CREATE_ORDER, "orders.jobs.order_payment_intent_cancel_job", order.pk)
+    return order

@@ -18,6 +18,12 @@ FORWARD_JOB = "orders.jobs.order_forward_to_cj_job"
 FORWARD_JOB_KIND = "order-forward"
 STATUS_CHECK_JOB = "orders.jobs.order_sync_cj_status_job"
 STATUS_CHECK_JOB_KIND = "order-status"
+EXPIRE_JOB = "orders.jobs.order_expire_job"
+EXPIRE_JOB_KIND = "order-expire"
+PAYMENT_CHECK_JOB = "orders.jobs.order_payment_check_job"
+PAYMENT_CHECK_JOB_KIND = "order-payment-check"
+REFUND_JOB = "orders.jobs.order_refund_job"
+REFUND_JOB_KIND = "order-refund"
 
 
 def _status_check_enqueue(order_id: int) -> None:
@@ -25,11 +31,23 @@ def _status_check_enqueue(order_id: int) -> None:
 
 
 def orders_sweep() -> dict[str, int]:
-    """Re-enqueue orders stuck in pending/forwarding (their enqueue was lost, e.g. Redis was
-    down) and enqueue a CJ status check for placed orders that have not moved for a while.
+    """Re-enqueue orders stuck in paid/forwarding (their enqueue was lost, e.g. Redis was
+    down), enqueue a CJ status check for placed orders that have not moved for a while, the expiry
+    of orders unpaid for ORDERS_PAYMENT_TIMEOUT_MINUTES, and one Stripe check of orders unpaid for
+    ORDERS_PAYMENT_CHECK_AFTER_SECONDS (a payment webhook that never came), and the refunds owed
+    whose enqueue was lost.
 
     Returns the counts enqueued; raises redis.RedisError when Redis is down."""
-    counts = {"reforwarded": 0, "status_checks": 0}
+    counts = {"reforwarded": 0, "status_checks": 0, "expiring": 0, "payment_checks": 0, "refunds": 0}
+    for order_id in selectors.order_ids_refund_due():
+        enqueue(CREATE_ORDER, REFUND_JOB, order_id, job_id=job_id(REFUND_JOB_KIND, order_id))
+        counts["refunds"] += 1
+    for order_id in selectors.order_ids_payment_expired():
+        enqueue(CREATE_ORDER, EXPIRE_JOB, order_id, job_id=job_id(EXPIRE_JOB_KIND, order_id))
+        counts["expiring"] += 1
+    for order_id in selectors.order_ids_payment_check_due():
+        enqueue(CREATE_ORDER, PAYMENT_CHECK_JOB, order_id, job_id=job_id(PAYMENT_CHECK_JOB_KIND, order_id))
+        counts["payment_checks"] += 1
     for order_id in selectors.order_ids_stuck():
         enqueue(CREATE_ORDER, FORWARD_JOB, order_id, job_id=job_id(FORWARD_JOB_KIND, order_id))
         counts["reforwarded"] += 1

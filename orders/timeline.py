@@ -12,17 +12,16 @@ from orders.models import Order, OrderEvent
 
 # Keyed by status value. `{tracking}` is filled with " tracking <number>" when the order has one.
 BUYER_SENTENCES: dict[str, str] = {
-    "awaiting_payment": "We are waiting for your payment.",
-    Order.Status.PENDING.value: "We received your order.",
-    "paid": "We received your payment and your order.",
+    Order.Status.AWAITING_PAYMENT.value: "We received your order and are waiting for your payment.",
+    Order.Status.PAID.value: "We received your payment.",
     Order.Status.FORWARDING.value: "We are passing your order to our warehouse.",
     Order.Status.PLACED.value: "Your order is being prepared at our warehouse.",
     Order.Status.SHIPPED.value: "Your order has shipped{tracking}.",
     Order.Status.DELIVERED.value: "Your order has been delivered.",
     Order.Status.FAILED.value: "We could not place your order; we will contact you by email.",
     Order.Status.CANCELLED.value: "Your order was cancelled.",
-    "expired": "Your order was cancelled because it was not paid in time.",
-    "refunded": "Your payment was refunded.",
+    Order.Status.EXPIRED.value: "Your order was cancelled because it was not paid in time.",
+    Order.Status.REFUNDED.value: "Your payment was refunded.",
 }
 
 

@@ -1,13 +1,17 @@
-"""Order API: shipping quotes, order intake (202, idempotent), and reading an order."""
+"""Order API: shipping quotes, order intake (202, idempotent, with the payment to confirm), and
+reading an order."""
 
+import hmac
 import re
+from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -26,6 +30,29 @@ from orders.serializers import (
 from orders.services import OrderLineInput, ShippingAddress, request_hash
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+
+
+def _is_external_payments() -> bool:
+    return settings.PAYMENTS_PROVIDER == "external"
+
+
+def _storefront_token_matches(request: Request) -> bool:
+    """`Authorization: Bearer <STOREFRONT_API_TOKEN>`, compared in constant time."""
+    expected = settings.STOREFRONT_API_TOKEN
+    scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(supplied.encode(), expected.encode())
+
+
+class OrderIntakeAllowed(BasePermission):
+    """Stripe mode: anyone (the buyer pays before anything reaches CJ). External mode: only the
+    storefront, by STOREFRONT_API_TOKEN or a DRF token of a user allowed to add orders."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not _is_external_payments() or _storefront_token_matches(request):
+            return True
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated("External payments: the storefront's API token is required.")
+        return request.user.has_perm("orders.add_order")
 
 
 class ShippingQuoteView(APIView):
@@ -60,9 +87,13 @@ class ShippingQuoteView(APIView):
 # The answer carries the order's access token and the buyer's details: no cache may keep it.
 @method_decorator(never_cache, name="dispatch")
 class OrderCreateView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes = [OrderIntakeAllowed]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "orders"
+
+    def get_throttles(self) -> list[Any]:
+        # The storefront's own server posts every buyer's order from one address in external mode.
+        return [] if _is_external_payments() and _storefront_token_matches(self.request) else super().get_throttles()
 
     @extend_schema(
         request=OrderCreateSerializer,
@@ -95,7 +126,12 @@ class OrderCreateView(APIView):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        order = order_intake(
+        reference = data.get("payment_reference", "")
+        if _is_external_payments() and not reference:
+            raise exceptions.ValidationError({"payment_reference": ["Required with external payments."]})
+        if not _is_external_payments() and reference:
+            raise exceptions.ValidationError({"payment_reference": ["Only accepted with external payments."]})
+        intake = order_intake(
             email=data["email"],
             name=data["name"],
             phone=data["phone"],
@@ -104,12 +140,23 @@ class OrderCreateView(APIView):
             logistic_name=data["logistic_name"],
             idempotency_key=key,
             body_hash=request_hash(data),
+            payment_reference=reference,
         )
+        order, intent = intake.order, intake.payment_intent
+        payment: dict[str, Any] = {
+            "provider": order.payment_provider,
+            "amount": str(order.total),
+            "currency": order.currency,
+            "payment_intent_id": intent.id if intent else None,
+            "client_secret": intent.client_secret if intent else None,
+            "reference": order.payment_reference or None,
+        }
         body = {
             "number": order.number,
             "status": order.status,
             "access_token": order.access_token,
             "status_url": request.build_absolute_uri(reverse("orders:detail", kwargs={"order_number": order.number})),
+            "payment": payment,
         }
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

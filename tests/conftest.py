@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from config.logging import JsonFormatter, RequestIdFilter
 from config.queues import QUEUE_NAMES
 
-pytest_plugins = ["tests.cj_fixtures"]
+pytest_plugins = ["tests.cj_fixtures", "tests.stripe_fixtures"]
 
 
 @pytest.fixture(autouse=True)

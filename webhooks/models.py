@@ -12,6 +12,7 @@ from django.utils import timezone
 class WebhookEvent(models.Model):
     class Provider(models.TextChoices):
         CJ = "cj", "CJ Dropshipping"
+        STRIPE = "stripe", "Stripe"
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -24,7 +25,11 @@ class WebhookEvent(models.Model):
 
     provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.CJ)
     message_id = models.CharField("message id", max_length=128)
-    topic = models.CharField("type", max_length=32, help_text="CJ's `type`: PRODUCT, VARIANT, STOCK, ORDER, …")
+    topic = models.CharField(
+        "type",
+        max_length=32,
+        help_text="CJ's `type` (PRODUCT, VARIANT, STOCK, ORDER, …) or Stripe's (payment_intent.succeeded, …)",
+    )
     message_type = models.CharField(max_length=32, blank=True, help_text="CJ's `messageType`: INSERT, UPDATE, …")
     raw_body = models.TextField(help_text="The body exactly as received (what the signature covers).")
     headers = models.JSONField(default=dict, blank=True, help_text="Request headers, without credentials.")

@@ -44,9 +44,12 @@ def webhook_event_ids_unprocessed(*, received_before_seconds: int, limit: int) -
     return list(events.order_by("received_at", "pk").values_list("pk", flat=True)[:limit])
 
 
-def webhook_event_counts_by_status(*, since_seconds: int | None = None) -> dict[str, int]:
-    """How many events are in each status (all of them, or those received in the last `since_seconds`)."""
-    events = WebhookEvent.objects.all()
+def webhook_event_counts_by_status(
+    *, since_seconds: int | None = None, provider: str | None = WebhookEvent.Provider.CJ
+) -> dict[str, int]:
+    """How many events of `provider` (CJ's unless told; None: every provider) are in each status
+    (all of them, or those received in the last `since_seconds`)."""
+    events = WebhookEvent.objects.all() if provider is None else WebhookEvent.objects.filter(provider=provider)
     if since_seconds is not None:
         events = events.filter(received_at__gte=timezone.now() - timedelta(seconds=since_seconds))
     counts = dict.fromkeys(WebhookEvent.Status.values, 0)

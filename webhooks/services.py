@@ -29,6 +29,7 @@ from webhooks import dispatch, selectors
 from webhooks.dispatch import HANDLERS, PayloadError
 from webhooks.messages import Message
 from webhooks.models import WebhookEvent
+from webhooks.stripe_dispatch import STRIPE_HANDLERS
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ def webhook_event_store(
 # Processing reads and writes the event's row with plain SQL: in a forked work horse, the ORM's
 # select_for_update().get() and save() cost more Python than their SQL (figures in bench/NOTES.md).
 _PROCESS_FIELDS = (
-    "id", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error", "received_at"
+    "id", "provider", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error",
+    "received_at",
 )  # fmt: skip
 _OUTCOME_SQL = f"""
 UPDATE {_TABLE} AS e
@@ -133,8 +135,8 @@ def _stock_batch_lock(event: WebhookEvent) -> list[WebhookEvent]:
     """The event and up to STOCK_BATCH - 1 other STOCK events waiting (oldest first), locked; events
     another job holds are skipped, so two jobs never wait for each other."""
     others = _events_lock(
-        "topic = %s AND status = %s AND id != %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-        [event.topic, WebhookEvent.Status.RECEIVED, event.pk, STOCK_BATCH - 1],
+        "provider = %s AND topic = %s AND status = %s AND id != %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        [event.provider, event.topic, WebhookEvent.Status.RECEIVED, event.pk, STOCK_BATCH - 1],
     )
     return [event, *others]
 
@@ -178,12 +180,13 @@ def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> Web
             return None
         if event.is_final:
             return event
-        handler = HANDLERS.get(event.topic)
+        is_stripe = event.provider == WebhookEvent.Provider.STRIPE
+        handler = (STRIPE_HANDLERS if is_stripe else HANDLERS).get(event.topic)
         try:
             if handler is None:
                 event.attempts += 1
                 event.status, event.outcome = WebhookEvent.Status.IGNORED, f"type {event.topic} is not handled"
-            elif event.topic == STOCK_TOPIC:
+            elif event.topic == STOCK_TOPIC and not is_stripe:
                 taken = _stock_batch_process(event)
             else:
                 event.attempts += 1

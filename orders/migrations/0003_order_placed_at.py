@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
             UPDATE catalog_variant v SET cj_stock = v.cj_stock + h.units
               FROM (SELECT i.variant_id, SUM(i.quantity) AS units
                       FROM orders_orderitem i JOIN orders_order o ON o.id = i.order_id
-                     WHERE o.status IN ('pending', 'forwarding') GROUP BY i.variant_id) h
+                     WHERE o.status IN ('pending', 'awaiting_payment', 'paid', 'forwarding') GROUP BY i.variant_id) h
              WHERE v.id = h.variant_id
             """,
             reverse_sql=migrations.RunSQL.noop,

@@ -224,7 +224,7 @@ def test_concurrent_intake_under_cjs_pushes_never_oversells():
     assert errors == []
     assert (len(accepted), len(refused)) == (6, 18)
     assert _figures(variant) == (0, 6)
-    assert Order.objects.filter(status=Order.Status.PENDING).count() == 6
+    assert Order.objects.filter(status=Order.Status.PAID).count() == 6
     with connection.cursor() as cursor:
         cursor.execute("SELECT COALESCE(SUM(quantity), 0) FROM orders_orderitem WHERE variant_id = %s", [variant.pk])
         assert cursor.fetchone() == (6,)

@@ -235,7 +235,7 @@ def test_stock_refresh_never_gives_back_units_our_open_orders_hold(cj_simulator)
     assert Product.objects.get(pk=variant.product_id).is_in_stock == any(
         Variant.objects.filter(product_id=variant.product_id, status="active").values_list("stock", flat=True)
     )
-    assert order.status == "pending"
+    assert order.status == "paid"
 
 
 def test_stock_refresh_drops_cached_lists_only_when_an_in_stock_flag_changes(

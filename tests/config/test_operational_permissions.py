@@ -98,5 +98,5 @@ def test_sales_may_list_orders_but_not_retry_or_cancel_them():
     )
     assert set(Order.objects.values_list("number", "status")) == {
         (failed.number, "failed"),
-        (pending.number, "pending"),
+        (pending.number, "paid"),
     }

@@ -23,9 +23,11 @@ def sim_variants(cj_simulator) -> list[Variant]:
 ADDRESS = services.ShippingAddress(line1="1 Main St", city="Austin", province="TX", zip="78701", country_code="US")
 
 
-def place_order(variant, *, quantity=1, email="ada@example.com", logistic_name=None):
+def place_order(variant, *, quantity=1, email="ada@example.com", logistic_name=None, paid=True):
     """An order placed through the API's service for `quantity` units of `variant`, shipped by the
-    first freight option (or `logistic_name`); its forwarding is enqueued after commit."""
+    first freight option (or `logistic_name`). `paid`: with a payment reference (as in external
+    mode), so it starts `paid` and its forwarding is enqueued after commit; otherwise it waits in
+    `awaiting_payment` (no PaymentIntent)."""
     option = freight_quote(country_code="US", zip="78701", lines=[(variant, quantity)])[0]
     order, _ = services.order_place(
         email=email,
@@ -35,5 +37,6 @@ def place_order(variant, *, quantity=1, email="ada@example.com", logistic_name=N
         lines=[services.OrderLineInput(variant_id=variant.pk, quantity=quantity)],
         logistic_name=logistic_name or option.logistic_name,
         shipping_total=option.total_price,
+        payment_reference="test-payment" if paid else "",
     )
     return order

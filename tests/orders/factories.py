@@ -12,7 +12,7 @@ from tests.crm.factories import CustomerFactory
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
-    """A pending order of one item (its stock is NOT reserved: use the services for that)."""
+    """A paid order of one item (its stock is NOT reserved: use the services for that)."""
 
     class Meta:
         model = Order
@@ -31,7 +31,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
     items_total = Decimal("9.90")
     shipping_total = Decimal("3.00")
     total = Decimal("12.90")
-    status = Order.Status.PENDING
+    status = Order.Status.PAID
     status_changed_at = factory.LazyFunction(timezone.now)
     access_token = factory.LazyFunction(lambda: secrets.token_urlsafe(24))
 

@@ -48,7 +48,7 @@ def test_retry_action_requeues_failed_orders(admin_client):
 
     assert response.status_code == 200
     order.refresh_from_db()
-    assert (order.status, order.failure_reason) == ("pending", "")
+    assert (order.status, order.failure_reason) == ("paid", "")
     assert Variant.objects.get(pk=variant.pk).stock == 3
     assert order.events.get().staff_user.username == "boss"
 
@@ -117,7 +117,7 @@ def test_customer_page_lists_orders_and_dashboard_shows_them(admin_client):
     assert "backoffice/admin.css" in customer_page
     assert "Orders by status" in dashboard
     assert "Orders stuck or failed" in dashboard
-    assert order.number in dashboard and stuck.number in dashboard and "stuck in pending" in dashboard
+    assert order.number in dashboard and stuck.number in dashboard and "stuck in paid" in dashboard
     assert fresh.number not in dashboard
 
 
@@ -176,7 +176,7 @@ def _page(client, order) -> str:
 @pytest.mark.parametrize(
     ("status", "buttons", "deletable"),
     [
-        (Order.Status.PENDING, ["cancel"], False),
+        (Order.Status.PAID, ["cancel"], False),
         (Order.Status.FORWARDING, [], False),
         (Order.Status.PLACED, [], False),
         (Order.Status.SHIPPED, [], False),
@@ -224,10 +224,10 @@ def test_retry_button_queues_a_failed_order_with_a_success_message(admin_client)
         ("success", f"Order {order.number} is queued for forwarding to CJ again; its stock is reserved.")
     ]
     order.refresh_from_db()
-    assert order.status == "pending"
+    assert order.status == "paid"
     assert Variant.objects.get(pk=variant.pk).stock == 3
     assert list(order.events.values_list("from_status", "to_status", "message", "staff_user__username")) == [
-        ("failed", "pending", "Retry requested.", "boss")
+        ("failed", "paid", "Retry requested.", "boss")
     ]
 
 

@@ -80,7 +80,9 @@ def test_quote_and_order_while_cj_does_not_answer_are_503(api_client, sim_varian
     assert Order.objects.count() == 0
 
 
-def test_order_is_accepted_reserved_and_queued(api_client, sim_variants, django_capture_on_commit_callbacks):
+def test_order_is_accepted_reserved_and_waits_for_its_payment(
+    api_client, sim_variants, django_capture_on_commit_callbacks, localstripe
+):
     variant = sim_variants[0]
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -89,18 +91,33 @@ def test_order_is_accepted_reserved_and_queued(api_client, sim_variants, django_
     assert response.status_code == 202
     body = response.json()
     order = Order.objects.get()
+    intent = localstripe.payment_intent(order.payment_intent_id)
     assert body == {
         "number": order.number,
-        "status": "pending",
+        "status": "awaiting_payment",
         "access_token": order.access_token,
         "status_url": f"http://testserver/api/orders/{order.number}",
+        "payment": {
+            "provider": "stripe",
+            "amount": str(order.total),
+            "currency": "USD",
+            "payment_intent_id": order.payment_intent_id,
+            "client_secret": intent["client_secret"],
+            "reference": None,
+        },
     }
+    assert (intent["amount"], intent["currency"], intent["metadata"], intent["status"]) == (
+        int(order.total * 100),
+        "usd",
+        {"order_number": order.number},
+        "requires_payment_method",
+    )
     assert Variant.objects.get(pk=variant.pk).stock == 7
     assert order.customer == Customer.objects.get(email="ada@example.com")
     assert (order.shipping_country_code, order.items_total) == ("US", Decimal("29.70"))
     assert order.total == order.items_total + order.shipping_total
-    assert list(order.events.values_list("to_status", flat=True)) == ["pending"]
-    assert get_queue(CREATE_ORDER).count == 1
+    assert list(order.events.values_list("to_status", flat=True)) == ["awaiting_payment"]
+    assert get_queue(CREATE_ORDER).count == 0  # nothing goes to CJ before the buyer pays
 
 
 def test_anonymous_order_with_a_known_email_leaves_the_customer_row_unchanged(api_client, sim_variants):
@@ -276,9 +293,10 @@ def test_reading_an_order_needs_its_token_or_staff(api_client, staff_client, sim
     ]
     assert body["tracking"] == {"number": None, "url": None}
     event = OrderEvent.objects.get(order__number=accepted["number"])
-    assert event.message == "Order accepted; stock reserved."  # staff's wording, in the admin only
+    assert event.message == "Order accepted; stock reserved until the buyer pays."  # staff's wording, in the admin only
     at = event.created_at.isoformat().replace("+00:00", "Z")
-    assert body["timeline"] == [{"at": at, "status": "pending", "message": "We received your order."}]
+    assert body["timeline"] == [{"at": at, "status": "awaiting_payment",
+        "message": "We received your order and are waiting for your payment."}]
     assert staff_client.get(url).json() == body
 
 

@@ -82,7 +82,7 @@ def test_status_check_applies_what_cj_says(sim_variants, cj_simulator, run_worke
 
 @pytest.mark.django_db(transaction=True)
 def test_status_check_leaves_orders_cj_does_not_hold_without_calling_cj(cj_simulator):
-    pending = OrderFactory(status=Order.Status.PENDING)
+    pending = OrderFactory(status=Order.Status.PAID)
 
     assert order_sync_cj_status(order_id=pending.pk) == pending
     assert order_sync_cj_status(order_id=999_999) is None

@@ -26,8 +26,8 @@ def test_order_is_placed_at_cj_once_with_our_number(sim_variants, cj_simulator, 
     assert [(o["orderNum"], o["orderId"]) for o in cj_orders] == [(order.number, order.cj_order_id)]
     assert order.status == "placed"
     assert list(order.events.values_list("from_status", "to_status")) == [
-        ("", "pending"),
-        ("pending", "forwarding"),
+        ("", "paid"),
+        ("paid", "forwarding"),
         ("forwarding", "placed"),
     ]
 
@@ -117,7 +117,7 @@ def _sell_out_at_cj(sim, variant):
 
 
 def _failing_order(variant, **fields):
-    order = OrderFactory(items=[], status=Order.Status.PENDING, **fields)
+    order = OrderFactory(items=[], status=Order.Status.PAID, **fields)
     OrderItemFactory(order=order, variant=variant, quantity=1)
     Variant.objects.filter(pk=variant.pk).update(stock=9)  # as if reserved
     enqueue(CREATE_ORDER, order_forward_to_cj_job, order.pk)
@@ -185,8 +185,8 @@ def test_each_cj_retry_is_on_the_order_timeline(sim_variants, cj_simulator, run_
     assert cj_simulator.calls("shopping/order/createOrderV2") == 3
     events = list(order.events.values_list("from_status", "to_status", "message"))
     assert [(e[0], e[1]) for e in events] == [
-        ("", "pending"),
-        ("pending", "forwarding"),
+        ("", "paid"),
+        ("paid", "forwarding"),
         ("", ""),
         ("", ""),
         ("forwarding", "placed"),

@@ -46,10 +46,10 @@ def test_intake_places_the_cheapest_option_and_reserves_stock(sim_variants, cj_s
     lines = [OrderLineInput(variant_id=variant.pk, quantity=2)]
     options = freight_quote_for_lines(country_code="US", zip="78701", lines=lines)
 
-    order = _intake(variant, quantity=2)
+    order = _intake(variant, quantity=2).order
 
     assert (order.status, order.logistic_name, order.shipping_total) == (
-        "pending",
+        "awaiting_payment",
         options[0].logistic_name,
         options[0].total_price,
     )
@@ -60,12 +60,12 @@ def test_intake_places_the_cheapest_option_and_reserves_stock(sim_variants, cj_s
 
 def test_replay_with_the_same_key_answers_the_first_order_without_a_quote(sim_variants, cj_simulator):
     # given an order accepted with a key, and a freight cache that no longer holds its quote
-    first = _intake(sim_variants[0], key="key-intake-1")
+    first = _intake(sim_variants[0], key="key-intake-1").order
     caches["freight"].clear()
     quotes_before = cj_simulator.calls("logistic/freightCalculate")
 
     # when the storefront repeats the request
-    again = _intake(sim_variants[0], key="key-intake-1")
+    again = _intake(sim_variants[0], key="key-intake-1").order
 
     # then the first order is the answer, CJ was not asked for a quote, nothing more was taken
     assert again.pk == first.pk

@@ -16,7 +16,7 @@ from tests.orders.factories import OrderFactory, OrderItemFactory
 pytestmark = pytest.mark.django_db
 
 
-def _reserved_order(stock_left: int = 5, quantity: int = 2, status: str = Order.Status.PENDING) -> Order:
+def _reserved_order(stock_left: int = 5, quantity: int = 2, status: str = Order.Status.PAID) -> Order:
     """An order whose `quantity` units were taken from a variant that now has `stock_left` (CJ's
     figure still counts them)."""
     variant = VariantFactory(stock=stock_left, cj_stock=stock_left + quantity)
@@ -83,14 +83,14 @@ def test_cancel_refused_once_cj_may_have_the_order(status):
     assert _stock(order) == 5
 
 
-def test_retry_of_failed_order_reserves_again_and_goes_pending():
+def test_retry_of_failed_order_reserves_again_and_goes_paid():
     order = _reserved_order(stock_left=5, quantity=2, status=Order.Status.FORWARDING)
     services.order_fail(order_id=order.pk, reason="rejected", message="no")
 
     services.order_retry_forwarding(order_id=order.pk)
 
     order.refresh_from_db()
-    assert (order.status, order.failure_reason) == ("pending", "")
+    assert (order.status, order.failure_reason) == ("paid", "")
     assert _stock(order) == 5
 
 
@@ -216,7 +216,7 @@ def test_retry_refused_when_a_variant_is_no_longer_sold(gone):
     assert order.events.count() == 1
 
 
-@pytest.mark.parametrize("status", [Order.Status.PENDING, Order.Status.PLACED, Order.Status.CANCELLED])
+@pytest.mark.parametrize("status", [Order.Status.PAID, Order.Status.PLACED, Order.Status.CANCELLED])
 def test_retry_of_an_order_that_is_not_failed_is_refused(status):
     order = _reserved_order(status=status)
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _walk_to_shipped(order: Order) -> None:
-    OrderEvent.objects.create(order=order, to_status="pending", message="Order accepted; stock reserved.")
+    OrderEvent.objects.create(order=order, to_status="paid", message="Order accepted; stock reserved.")
     order_transition(order=order, to_status="forwarding", message="Forwarding job order-forward-1 started.")
     order_transition(order=order, to_status="placed", message="CJ accepted createOrderV2: cj_order_id=CJ123")
     order_transition(order=order, to_status="placed", message="CJ split the order into 2 parts.")  # a note
@@ -32,7 +32,7 @@ def test_the_buyer_reads_a_sentence_per_status_and_staff_keep_the_technical_text
     body = api_client.get(f"/api/orders/{order.number}", HTTP_X_ORDER_TOKEN=order.access_token).json()
 
     assert [(entry["status"], entry["message"]) for entry in body["timeline"]] == [
-        ("pending", "We received your order."),
+        ("paid", "We received your payment."),
         ("forwarding", "We are passing your order to our warehouse."),
         ("placed", "Your order is being prepared at our warehouse."),
         ("shipped", "Your order has shipped: tracking 1Z999AA10123456784."),

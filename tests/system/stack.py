@@ -136,6 +136,8 @@ class Stack:
         self.web_port = free_port()
         self.web_url = f"http://127.0.0.1:{self.web_port}"
         self.sim_url = f"http://127.0.0.1:{self.sim_port}"
+        self.stripe_port = free_port()
+        self.stripe_url = f"http://127.0.0.1:{self.stripe_port}"
         self.redis: subprocess.Popen | None = None
         self.processes: dict[str, subprocess.Popen] = {}
         self.env = {
@@ -154,6 +156,8 @@ class Stack:
             "CJ_READ_TIMEOUT": "2",
             "CJ_PAY_TYPE": "2",
             "CJ_WEBHOOK_URL": f"{self.web_url}/api/webhooks/cj",
+            "STRIPE_API_BASE": self.stripe_url,
+            "STRIPE_WEBHOOK_SECRET": "whsec_system_tests_only",
             "CATALOG_SYNC_PAGE_SIZE": "3",  # several pages, so a killed sync has a checkpoint to resume from
             "RQ_RETRY_INTERVALS": "1,2,4",
             "RQ_MAINTENANCE_INTERVAL": "5",
@@ -196,9 +200,12 @@ class Stack:
         # CJ_PAY_TYPE=2 pays every order from the CJ balance: enough of it for every drill's orders.
         requests.post(f"{self.sim_url}/_sim/reset", json={"products": 12, "qps": 20, "insecure_webhooks": True,
                       "webhook_retry_delay": 1, "balance": "100000.00"}, timeout=5).raise_for_status()  # fmt: skip
+        self._spawn("localstripe", sys.executable, "manage.py", "localstripe", "--port", str(self.stripe_port))
+        wait_until(lambda: requests.get(f"{self.stripe_url}/js.stripe.com/v3/", timeout=1).ok, "localstripe")
         self._spawn("web", sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.web_port}",
                     "--workers", "2", "--timeout", "30")  # fmt: skip
         wait_until(lambda: requests.get(f"{self.web_url}/health", timeout=3).status_code in (200, 503), "gunicorn")
+        self.manage("stripe_webhooks", "register", "--url", f"{self.web_url}/api/webhooks/stripe")
         self.start_worker("worker-1")
 
     def _spawn_restarting(self, name: str, *command: str) -> subprocess.Popen:
@@ -280,6 +287,14 @@ class Stack:
         response = requests.request(method, f"{self.sim_url}/_sim/{path}", json=body or {}, timeout=10)
         response.raise_for_status()
         return response.json()
+
+    def pay(self, accepted: dict) -> None:
+        """The buyer pays an accepted order with the test card at localstripe (what Stripe.js does),
+        which then pushes its signed payment_intent.succeeded to our receiver."""
+        intent = f"{self.stripe_url}/v1/payment_intents/{accepted['payment']['payment_intent_id']}"
+        auth = ("sk_localstripe", "")
+        requests.post(intent, data={"payment_method": "pm_card_visa"}, auth=auth, timeout=10).raise_for_status()
+        requests.post(f"{intent}/confirm", auth=auth, timeout=10).raise_for_status()
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 30)

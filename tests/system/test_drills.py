@@ -47,7 +47,8 @@ def _variant_ids(stack: Stack) -> list[int]:
     return ids
 
 
-def _order(stack: Stack, variant_id: int, n: int) -> dict:
+def _order(stack: Stack, variant_id: int, n: int, *, pay: bool = True) -> dict:
+    """An order accepted over the API, and (`pay`) paid by the buyer at localstripe."""
     body = {
         "email": f"buyer{n}@example.com",
         "name": "Ada Buyer",
@@ -56,6 +57,8 @@ def _order(stack: Stack, variant_id: int, n: int) -> dict:
     }
     response = stack.api("POST", "/api/orders", json=body)
     assert response.status_code == 202, response.text
+    if pay:
+        stack.pay(response.json())
     return response.json()
 
 
@@ -90,7 +93,9 @@ def test_storefront_journey_from_sync_to_tracking(stack):
 
     shipped = wait_until(lambda: (body := order_status())["status"] == "shipped" and body, "the shipping webhook")
     assert shipped["tracking"]["number"]
-    assert [entry["status"] for entry in shipped["timeline"]] == ["pending", "forwarding", "placed", "shipped"]
+    assert [entry["status"] for entry in shipped["timeline"]] == [
+        "awaiting_payment", "paid", "forwarding", "placed", "shipped",
+    ]  # fmt: skip
     assert shipped["timeline"][-1]["message"] == f"Your order has shipped: tracking {shipped['tracking']['number']}."
     assert _cj_numbers(stack).count(accepted["number"]) == 1
 
@@ -120,6 +125,35 @@ def test_worker_killed_mid_job_loses_nothing_and_creates_no_duplicate(stack):
     stack.processes["worker-1"] = stack.processes.pop("worker-3")
 
 
+def test_worker_killed_while_it_applies_a_payment_forwards_the_order_once(stack):
+    variant_ids = _variant_ids(stack)
+    before = set(_cj_numbers(stack))
+    accepted = _order(stack, variant_ids[0], 700, pay=False)
+    number = accepted["number"]
+    # Hold the order's row: the worker applying payment_intent.succeeded blocks inside its transaction.
+    with stack.connect() as blocker:
+        blocker.execute("SELECT id FROM orders_order WHERE number = %s FOR UPDATE", (number,))
+        stack.pay(accepted)
+        wait_until(lambda: stack.sql("SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0] > 0,
+                   "the payment event's job waiting on the order", timeout=30)  # fmt: skip
+        stack.kill("worker-1")  # kill -9 the worker and its work horse mid-transaction
+        blocker.rollback()
+
+    started = time.monotonic()
+    stack.start_worker("worker-2")
+    wait_until(lambda: _statuses(stack, [number]) == {number: "placed"}, "the paid order placed", timeout=170)
+
+    assert time.monotonic() - started < 180
+    assert [n for n in _cj_numbers(stack) if n not in before] == [number]  # exactly once at CJ
+    timeline = stack.sql(
+        "SELECT e.to_status FROM orders_orderevent e JOIN orders_order o ON o.id = e.order_id "
+        "WHERE o.number = %s AND e.to_status <> '' ORDER BY e.id",
+        (number,),
+    )
+    assert [row[0] for row in timeline] == ["awaiting_payment", "paid", "forwarding", "placed"]
+    stack.processes["worker-1"] = stack.processes.pop("worker-2")
+
+
 def _signed_webhook(stack: Stack, params: dict) -> tuple[bytes, dict]:
     body = json.dumps({"messageId": uuid.uuid4().hex, "type": "STOCK", "messageType": "UPDATE",
                        "openId": 1234567890, "params": params}).encode()  # fmt: skip
@@ -141,10 +175,16 @@ def test_redis_down_for_30_seconds(stack):
     stack.sim("POST", "faults", {"kind": "latency", "rate": 1.0, "endpoint": "shopping/order/createOrderV2",
                                  "latency_ms": 1000})  # fmt: skip
     in_flight = [_order(stack, variant_ids[n % len(variant_ids)], 500 + n)["number"] for n in range(3)]
+    # Orders whose buyers pay while Redis is down: Stripe's events must be stored, acked and applied later.
+    unpaid = [_order(stack, variant_ids[n % len(variant_ids)], 550 + n, pay=False) for n in range(3)]
+    stripe_events_before = stack.sql("SELECT count(*) FROM webhooks_webhookevent WHERE provider = 'stripe'")[0][0]
+    wait_until(lambda: "forwarding" in _statuses(stack, in_flight).values(), "a forwarding in flight", timeout=30)
     stack.stop_redis()
     stack.sim("DELETE", "faults")
     accepted, refused, acks, lists = [], [], [], []
     try:
+        for order in unpaid:
+            stack.pay(order)
         down_until = time.monotonic() + 30
         n = 0
         while time.monotonic() < down_until:
@@ -152,6 +192,8 @@ def test_redis_down_for_30_seconds(stack):
                 "email": f"down{n}@example.com", "name": "Ada", "shipping_address": ADDRESS,
                 "items": [{"variant_id": variant_ids[n % len(variant_ids)], "quantity": 1}]})  # fmt: skip
             (accepted if response.status_code == 202 else refused).append(response)
+            if response.status_code == 202:
+                stack.pay(response.json())
             body, headers = _signed_webhook(stack, {vid: [{"vid": vid, "areaEn": "US", "countryCode": "US",
                                                             "storageNum": 50 + n}]})  # fmt: skip
             acks.append(stack.api("POST", "/api/webhooks/cj", data=body, headers=headers).status_code)
@@ -165,7 +207,10 @@ def test_redis_down_for_30_seconds(stack):
     assert set(lists) == {200}  # the catalog still answers, from the database
     # Orders either were accepted or refused cleanly (the CJ rate limiter lives in Redis): never a 500.
     assert {response.status_code for response in refused} <= {503}
-    numbers = in_flight + [response.json()["number"] for response in accepted]
+    numbers = in_flight + [o["number"] for o in unpaid] + [response.json()["number"] for response in accepted]
+    # Every payment made during the outage was stored (localstripe retries a delivery that failed).
+    stripe_events = stack.sql("SELECT count(*) FROM webhooks_webhookevent WHERE provider = 'stripe'")[0][0]
+    assert stripe_events - stripe_events_before >= len(unpaid) + len(accepted)
     # No manual step: the scheduler's sweepers enqueue what Redis lost (orders every minute).
     wait_until(lambda: set(_statuses(stack, numbers).values()) == {"placed"}, "accepted orders placed", timeout=170)
     assert sorted(number for number in _cj_numbers(stack) if number not in before) == sorted(numbers)
@@ -376,7 +421,10 @@ def test_postgres_restarted_under_load(stack):
     after = _order(stack, order_variants[0], 999)
     body, headers = _stock_webhook(stack, webhook_vid, 7)
     assert stack.api("POST", "/api/webhooks/cj", data=body, headers=headers).status_code == 200
-    numbers = [r.json()["number"] for what, status, _s, r in results if what == "order" and status == 202]
+    paid_late = [r.json() for what, status, _s, r in results if what == "order" and status == 202]
+    for accepted in paid_late:  # their buyers pay once the shop is back
+        stack.pay(accepted)
+    numbers = [accepted["number"] for accepted in paid_late]
     numbers.append(after["number"])
     wait_until(lambda: set(_statuses(stack, numbers).values()) == {"placed"}, "every accepted order placed",
                timeout=120, interval=1)  # fmt: skip
@@ -406,6 +454,7 @@ def _order_retrying(stack: Stack, variant_id: int, n: int) -> dict:
         assert response.json()["error"]["code"] == "service_unavailable"
         time.sleep(0.5)
     assert response.status_code == 202, response.text
+    stack.pay(response.json())
     return response.json()
 
 

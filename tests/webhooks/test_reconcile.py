@@ -17,7 +17,7 @@ def test_reconcile_enqueues_a_sync_and_a_status_check_per_open_order():
     placed = OrderFactory(status=Order.Status.PLACED, cj_order_id="CJ-P")
     shipped = OrderFactory(status=Order.Status.SHIPPED, cj_order_id="CJ-S")
     OrderFactory(status=Order.Status.DELIVERED, cj_order_id="CJ-D")
-    OrderFactory(status=Order.Status.PENDING)
+    OrderFactory(status=Order.Status.PAID)
 
     # when
     summary = webhooks_reconcile()
