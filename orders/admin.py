@@ -14,12 +14,13 @@ from django.utils.html import format_html
 
 from config.admin_columns import short_datetime
 from config.admin_csv import csv_stream_response
-from config.admin_object_actions import ObjectAction, ObjectActionsMixin
+from config.admin_object_actions import ObjectActionsMixin
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from config.domain_errors import DomainError
 from config.users import admin_request_user
 from crm.admin.customers import customer_inline_register
 from orders import payment_flow, selectors, services
+from orders.admin_actions import ORDER_OBJECT_ACTIONS, order_is_deletable
 from orders.errors import OrderNotCancellable, OrderNotRetryable, OutOfStock
 from orders.models import Order, OrderEvent, OrderItem
 
@@ -90,60 +91,6 @@ def order_status_badge_html(order: Order) -> str:
     return format_html(
         '<span class="crm-badge order-badge order-badge--{}">{}</span>', order.status, order.get_status_display()
     )
-
-
-# --- the order page's buttons (config.admin_object_actions); other features append theirs --------
-def _retry(request: HttpRequest, order: Order) -> str:
-    services.order_retry_forwarding(order_id=order.pk, staff_user=admin_request_user(request))
-    return f"Order {order.number} is queued for forwarding to CJ again; its stock is reserved."
-
-
-def _cancel(request: HttpRequest, order: Order) -> str:
-    held_stock = order.is_reserving_stock
-    services.order_cancel(order_id=order.pk, staff_user=admin_request_user(request))
-    stock = "its reserved stock is released" if held_stock else "its stock was already released when it failed"
-    return f"Order {order.number} is cancelled; {stock}."
-
-
-def _refund(request: HttpRequest, order: Order) -> str:
-    refunded = payment_flow.order_refund(order_id=order.pk, staff_user=admin_request_user(request), reason="Refund buyer")
-    return f"Order {order.number}: {refunded.refunded_amount} {refunded.currency} refunded to the buyer."
-
-
-ORDER_OBJECT_ACTIONS: list[ObjectAction] = [
-    ObjectAction(
-        name="retry",
-        label="Retry forwarding to CJ",
-        run=_retry,
-        is_available=lambda order: order.status == Order.Status.FAILED,
-        help_text="Reserve the stock again and send the order to CJ once more.",
-    ),
-    ObjectAction(
-        name="cancel",
-        label="Cancel order",
-        run=_cancel,
-        is_available=lambda order: order.status
-        in (Order.Status.AWAITING_PAYMENT, Order.Status.PAID, Order.Status.FAILED),
-        style="danger",
-        help_text="Only for orders CJ has not been asked to take (unpaid, paid and waiting, or failed); releases "
-        "the stock and refunds a paid buyer.",
-    ),
-    ObjectAction(
-        name="refund",
-        label="Refund buyer",
-        run=_refund,
-        is_available=lambda order: bool(order.payment_intent_id and order.paid_amount and not order.refunded_amount)
-        and (order.status in payment_flow.REFUNDABLE_STATUSES or order.payment_held),
-        style="danger",
-        help_text="Give the buyer their whole Stripe payment back (cancelled, failed, expired or held payments).",
-    ),
-]
-
-
-def order_is_deletable(order: Order) -> bool:
-    """Only a cancelled order that never reached CJ may be deleted: any other is an accepted order
-    (or CJ's), and deleting it would lose it."""
-    return order.status == Order.Status.CANCELLED and not order.cj_order_id
 
 
 @admin.register(Order)
@@ -312,7 +259,9 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
         refusals: list[str] = []
         for order in queryset:
             try:
-                payment_flow.order_refund(order_id=order.pk, staff_user=admin_request_user(request), reason="Refund buyer")
+                payment_flow.order_refund(
+                    order_id=order.pk, staff_user=admin_request_user(request), reason="Refund buyer"
+                )
                 refunded.append(order.number)
             except DomainError as error:
                 refusals.append(f"{order.number}: {error.message}")

@@ -21,6 +21,7 @@ from config.domain_errors import DomainError
 from integrations.cj.types import FreightOption
 from orders.errors import OrderRejected
 from orders.freight import freight_quote
+from orders.idempotency import order_idempotent_replay
 from orders.models import Order
 from orders.payments import (
     PaymentIntentInfo,
@@ -31,7 +32,6 @@ from orders.payments import (
 from orders.services import (
     OrderLineInput,
     ShippingAddress,
-    order_idempotent_replay,
     order_lines_validate,
     order_number_new,
     order_place,

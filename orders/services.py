@@ -2,8 +2,6 @@
 their timeline, cancellation and retry. The storefront's intake (quote, then place) is
 orders/intake.py, forwarding to CJ orders/forwarding.py, quotes orders/freight.py."""
 
-import hashlib
-import json
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -12,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -21,13 +19,12 @@ from config.queues import CREATE_ORDER, enqueue_on_commit, job_id
 from config.request_context import current_request_id
 from crm.services import customer_get_or_create
 from orders.errors import (
-    IdempotencyKeyInFlight,
-    IdempotencyKeyMismatch,
     OrderNotCancellable,
     OrderNotRetryable,
     OrderRejected,
     OutOfStock,
 )
+from orders.idempotency import idempotent_replay_locked
 from orders.models import Order, OrderEvent, OrderItem
 from orders.selectors import order_skus_not_sold, variants_for_order_lines
 
@@ -55,11 +52,6 @@ class ShippingAddress:
 def order_number_new() -> str:
     """A fresh public order number, e.g. `DS-7KQ4M2XP9A`."""
     return "DS-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))
-
-
-def request_hash(body: Any) -> str:
-    """A stable hash of a request body, to tell a replay from a different request."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def order_place(
@@ -94,7 +86,7 @@ def order_place(
     """
     with transaction.atomic():
         if idempotency_key:
-            existing = _idempotent_replay(idempotency_key, body_hash)
+            existing = idempotent_replay_locked(idempotency_key, body_hash)
             if existing is not None:
                 return existing, False
 
@@ -174,28 +166,6 @@ def order_place(
         extra={"order": order.number, "total": str(order.total), "items": len(lines), "customer": customer.pk},
     )
     return order, True
-
-
-def _idempotent_replay(key: str, body_hash: str) -> Order | None:
-    # One transaction-scoped advisory lock per key: a second request with the same key while the
-    # first is still running does not wait, it is told so (409).
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"order-idem:{key}"])
-        (locked,) = cursor.fetchone()
-    if not locked:
-        raise IdempotencyKeyInFlight()
-    return order_idempotent_replay(idempotency_key=key, body_hash=body_hash)
-
-
-def order_idempotent_replay(*, idempotency_key: str, body_hash: str) -> Order | None:
-    """The order already accepted with this Idempotency-Key and the same body, or None when the
-    key is new. Raises IdempotencyKeyMismatch when the key was used with another body."""
-    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is None:
-        return None
-    if existing.request_hash != body_hash:
-        raise IdempotencyKeyMismatch()
-    return existing
 
 
 def order_lines_validate(*, variant_ids: Sequence[int]) -> dict[int, Variant]:
@@ -394,7 +364,7 @@ def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> 
     if order.status not in (Order.Status.AWAITING_PAYMENT, Order.Status.PAID, Order.Status.FAILED):
         refusal = (
             f"Order {order.number} is {order.get_status_display()}: CJ has it or may be creating it now, "
-            "so only CJ can cancel it (only unpaid, paid-and-waiting or failed orders are cancelled here)."
+            "so only CJ can cancel it (only unpaid, paid or failed orders are cancelled here)."
         )
         raise OrderNotCancellable(refusal, details={"status": [refusal]})
     was_unpaid = order.status == Order.Status.AWAITING_PAYMENT

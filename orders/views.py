@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from config.api_schema import error_responses
 from orders import selectors
+from orders.idempotency import request_hash
 from orders.intake import freight_quote_for_lines, order_intake
 from orders.serializers import (
     FreightOptionSerializer,
@@ -27,7 +28,7 @@ from orders.serializers import (
     OrderDetailSerializer,
     QuoteRequestSerializer,
 )
-from orders.services import OrderLineInput, ShippingAddress, request_hash
+from orders.services import OrderLineInput, ShippingAddress
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 

@@ -83,7 +83,7 @@ def test_cancel_action_leaves_placed_orders_alone(admin_client):
         (
             "warning",
             f"Order {placed.number} is Placed at CJ: CJ has it or may be creating it now, so only CJ can cancel "
-            "it (only pending or failed orders are cancelled here).",
+            "it (only unpaid, paid or failed orders are cancelled here).",
         ),
     ]
     assert set(Order.objects.values_list("number", "status")) == {
@@ -160,7 +160,7 @@ def test_cancel_action_that_cancels_nothing_is_a_warning_naming_why(admin_client
         (
             "warning",
             f"Order {forwarding.number} is Forwarding to CJ: CJ has it or may be creating it now, so only CJ can "
-            "cancel it (only pending or failed orders are cancelled here).",
+            "cancel it (only unpaid, paid or failed orders are cancelled here).",
         ),
         ("warning", f"Order {cancelled.number} was already cancelled."),
     ]

@@ -295,8 +295,9 @@ def test_reading_an_order_needs_its_token_or_staff(api_client, staff_client, sim
     event = OrderEvent.objects.get(order__number=accepted["number"])
     assert event.message == "Order accepted; stock reserved until the buyer pays."  # staff's wording, in the admin only
     at = event.created_at.isoformat().replace("+00:00", "Z")
-    assert body["timeline"] == [{"at": at, "status": "awaiting_payment",
-        "message": "We received your order and are waiting for your payment."}]
+    assert body["timeline"] == [
+        {"at": at, "status": "awaiting_payment", "message": "We received your order and are waiting for your payment."}
+    ]
     assert staff_client.get(url).json() == body
 
 

@@ -323,7 +323,7 @@ def test_staff_refund_buyer_of_a_held_payment(api_client, sim_variants, run_work
     ).content.decode()
 
     order.refresh_from_db()
-    assert "1 order(s) refunded." in page
+    assert f"1 order(s) refunded: {order.number}." in page
     assert (order.status, order.refunded_amount, order.events.last().staff_user) == (
         "refunded",
         order.total,

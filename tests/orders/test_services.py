@@ -69,7 +69,7 @@ def test_cancel_refused_once_cj_may_have_the_order(status):
 
     refusal = (
         f"Order {order.number} is {Order.Status(status).label}: CJ has it or may be creating it now, "
-        "so only CJ can cancel it (only pending or failed orders are cancelled here)."
+        "so only CJ can cancel it (only unpaid, paid or failed orders are cancelled here)."
     )
     assert (refused.value.status, refused.value.code, refused.value.message, refused.value.details) == (
         409,
