@@ -39,6 +39,13 @@ CJ_DAILY_CALL_LIMIT = env.int("CJ_DAILY_CALL_LIMIT", default=100_000)
 CJ_DAILY_POINTS = env.int("CJ_DAILY_POINTS", default=50_000)
 CJ_BUDGET_RESERVE_CALLS = env.int("CJ_BUDGET_RESERVE_CALLS", default=500)
 CJ_BUDGET_RESERVE_POINTS = env.int("CJ_BUDGET_RESERVE_POINTS", default=5_000)
+# --- CJ points plan (integrations/cj/points.py, budget.py, points_plan.py; catalog/stock_plan.py) ---
+# CJ adds 100 points a day per USD of the largest monthly transaction amount of the last 3 months.
+CJ_POINTS_ORDER_VOLUME_USD = env.float("CJ_POINTS_ORDER_VOLUME_USD", default=0.0)
+# Orders and quotes may use the reserve (CJ_BUDGET_RESERVE_POINTS); stock refresh stops at it,
+# product syncs this many points earlier, discovery twice as early.
+CJ_POINTS_GIVE_UP_MARGIN = env.int("CJ_POINTS_GIVE_UP_MARGIN", default=5_000)
+CJ_POINTS_DISCOVERY_DAILY = env.int("CJ_POINTS_DISCOVERY_DAILY", default=5_000)  # discovery's cap per day
 CJ_SIMULATOR_PORT = env.int("CJ_SIMULATOR_PORT", default=8765)
 CJ_HEALTH_CACHE_SECONDS = 30
 

@@ -48,6 +48,23 @@ def info(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def catalog_listing(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
+    """Every product's pid with its variants' vids and weights (to seed a shop without spending points)."""
+    return {
+        "products": [
+            {
+                "pid": product.pid,
+                "name": product.name,
+                "variants": [
+                    {"vid": variant.vid, "sku": variant.sku, "weight": str(variant.weight), "price": str(variant.price)}
+                    for variant in product.variants
+                ],
+            }
+            for product in sim.catalog.values()
+        ]
+    }
+
+
 def set_stock(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     _product, variant = _variant(sim, body)
     stock = body.get("stock")
@@ -205,6 +222,7 @@ def stats(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
 CONTROL_ROUTES = {
     ("POST", "reset"): reset,
     ("GET", "info"): info,
+    ("GET", "catalog"): catalog_listing,
     ("GET", "stats"): stats,
     ("POST", "stock"): set_stock,
     ("POST", "price"): set_price,
