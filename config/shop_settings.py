@@ -17,7 +17,15 @@ CATALOG_MIN_MARGIN_PERCENT = env.str("CATALOG_MIN_MARGIN_PERCENT", default="30")
 CATALOG_CURRENCY = env.str("CATALOG_CURRENCY", default="USD")
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=100)
 CATALOG_INCREMENTAL_SYNC_MINUTES = env.int("CATALOG_INCREMENTAL_SYNC_MINUTES", default=60)
-CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default=30)
+CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default=5)  # the stock plan's tick
+# The stock plan (catalog/stock_plan.py): a product quoted or ordered in the last HOT_HOURS is read
+# again once its figure is HOT_MINUTES old; one low on stock (a variant at or below LOW_LEVEL) once
+# LOW_MINUTES old; any other once COLD_HOURS old; all within the stock refresh's points.
+CATALOG_STOCK_HOT_HOURS = env.int("CATALOG_STOCK_HOT_HOURS", default=24)
+CATALOG_STOCK_HOT_MINUTES = env.int("CATALOG_STOCK_HOT_MINUTES", default=60)
+CATALOG_STOCK_LOW_LEVEL = env.int("CATALOG_STOCK_LOW_LEVEL", default=10)
+CATALOG_STOCK_LOW_MINUTES = env.int("CATALOG_STOCK_LOW_MINUTES", default=120)
+CATALOG_STOCK_COLD_HOURS = env.int("CATALOG_STOCK_COLD_HOURS", default=6)
 # A CJ cost change beyond this percentage waits for staff review instead of re-pricing (0: never held).
 CATALOG_MAX_PRICE_CHANGE_PERCENT = env.int("CATALOG_MAX_PRICE_CHANGE_PERCENT", default=50)
 
@@ -66,6 +74,8 @@ WEBHOOKS_ALERT_MIN_SAMPLES = env.int("WEBHOOKS_ALERT_MIN_SAMPLES", default=10)
 
 # --- Orders -------------------------------------------------------------------------------------
 CJ_SHIP_FROM_COUNTRY = env.str("CJ_SHIP_FROM_COUNTRY", default="CN")  # warehouse country quoted and ordered from
+# A freight quote answers every cart of its route and weight class this long (orders/freight.py).
+CJ_QUOTE_CACHE_HOURS = env.int("CJ_QUOTE_CACHE_HOURS", default=24)
 ORDERS_STUCK_AFTER_SECONDS = env.int("ORDERS_STUCK_AFTER_SECONDS", default=300)  # pending/forwarding -> re-enqueue
 ORDERS_STATUS_CHECK_AFTER_SECONDS = env.int("ORDERS_STATUS_CHECK_AFTER_SECONDS", default=6 * 3600)
 ORDERS_STATUS_CHECK_BATCH = env.int("ORDERS_STATUS_CHECK_BATCH", default=100)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.services import product_deactivate, product_update_from_cj, variant_stock_set, variant_update_from_cj
+from catalog.stock_plan import stock_clock_reset
 from integrations.cj.coercion import (
     MAX_COUNT,
     ImplausibleValue,
@@ -120,6 +121,7 @@ def handle_variant(event: WebhookEvent) -> str:
         sku=optional_str(params.get("variantSku")),
         weight_grams=weight,
     )
+    stock_clock_reset(cj_vids=[vid])  # the points plan: CJ just told us about this product
     return f"variant {vid} updated" if variant else f"variant {vid} not carried"
 
 
@@ -162,6 +164,7 @@ def handle_stock(event: WebhookEvent) -> str:
             skipped += 1
         else:
             applied += 1
+    stock_clock_reset(cj_vids=rows_by_vid)  # the points plan: no need to ask CJ for these soon
     return f"stock of {applied} variant(s) set, {skipped} unchanged, not carried or older than ours"
 
 

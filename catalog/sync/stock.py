@@ -17,9 +17,10 @@ from django.utils import timezone
 from catalog.cache import catalog_cache_invalidate
 from catalog.models import Product, SyncRun, Variant
 from catalog.services import products_aggregates_refresh
+from catalog.stock_plan import stock_clock_mark
 from catalog.sync.runs import Progress, cj_client, record_error, run_close_failed, runs_close_abandoned, sync_lock
 from integrations.cj.coercion import MAX_COUNT
-from integrations.cj.errors import CJNotFoundError, CJPermanentError
+from integrations.cj.errors import CJNotFoundError, CJPermanentError, CJQuotaExceededError
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +108,19 @@ def _stock_run_open(*, run_id: int | None, variant_ids: Sequence[int] | None, tr
 def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
     now = timezone.now()
     changed: list[Variant] = []
+    read: list[int] = []
     for (product_id, cj_pid), variants in products:
         try:
             answer = client.get_stock_by_pid(pid=cj_pid)
         except (CJNotFoundError, CJPermanentError) as error:
             record_error(run, pid=cj_pid, error=error)
             continue
+        except CJQuotaExceededError:
+            stock_clock_mark(product_ids=read, at=now)  # what was read before the points ran out
+            raise
         finally:
             run.cj_calls += 1
+        read.append(product_id)
         for pk, cj_vid, stock in variants:
             rows = answer.get(cj_vid)
             if not rows:  # no answer for this variant: keep what we hold
@@ -127,6 +133,7 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
                 continue
             changed.append(Variant(pk=pk, product_id=product_id, stock=total, stock_updated_at=now, updated_at=now))
     run.updated_count += len(changed)
+    stock_clock_mark(product_ids=read, at=now)
     if not changed:
         return
     product_ids = {variant.product_id for variant in changed}
