@@ -200,3 +200,38 @@ def test_a_projection_below_the_reserve_raises_the_alert(cj_simulator, settings)
     later = plan_summary(now=noon)
     # 550 points in 12 hours: 1_100 by midnight, 4_900 left, below the reserve.
     assert (later.projected_balance, later.alert) == (4_900, True)
+
+
+@pytest.mark.django_db
+def test_points_per_purpose_on_metrics_health_and_the_dashboard(cj_simulator, settings, client, admin_client):
+    settings.METRICS_TOKEN = "metrics-test-token"
+    api = get_client()
+    _freight(api)
+    api.get_stock_by_pid(pid=PID)
+
+    metrics = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-test-token").content.decode()
+    health = client.get("/health").json()["components"]["cj_points"]
+    dashboard = admin_client.get("/admin/").content.decode()
+
+    assert 'cj_points_used{purpose="quotes"} 10.0' in metrics
+    assert 'cj_points_used{purpose="stock"} 10.0' in metrics
+    assert 'cj_points_left{purpose="stock"} 44980.0' in metrics  # 49_980 left, 5_000 reserve
+    assert 'cj_points_left{purpose="discovery"} 5000.0' in metrics  # its own daily cap
+    assert "cj_points_allowance 50000.0" in metrics
+    assert "cj_points_alert 0.0" in metrics
+    assert health["status"] == "ok"
+    assert (health["used"], health["left"], health["reserve"], health["alert"]) == (20, 49_980, 5_000, False)
+    assert health["used_by_purpose"] == {"orders": 0, "quotes": 10, "stock": 10, "sync": 0, "discovery": 0}
+    assert "CJ points today: 20 used, 49980 left of 50000" in dashboard
+
+
+@pytest.mark.django_db
+def test_health_alerts_when_cj_says_the_points_are_gone(cj_simulator, client):
+    get_client().budget.mark_exhausted(reset_at=next_reset(), points_used=50_000)
+
+    body = client.get("/health").json()
+
+    part = body["components"]["cj_points"]
+    assert body["status"] == "degraded"
+    assert (part["status"], part["alert"], part["left"]) == ("error", True, 0)
+    assert part["error"] == f"CJ refuses calls that cost points until {next_reset().isoformat()}"
