@@ -56,7 +56,13 @@ def catalog_listing(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
                 "pid": product.pid,
                 "name": product.name,
                 "variants": [
-                    {"vid": variant.vid, "sku": variant.sku, "weight": str(variant.weight), "price": str(variant.price)}
+                    {
+                        "vid": variant.vid,
+                        "sku": variant.sku,
+                        "weight": str(variant.weight),
+                        "price": str(variant.price),
+                        "stock": sum(variant.stock.values()),
+                    }
                     for variant in product.variants
                 ],
             }
