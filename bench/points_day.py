@@ -80,11 +80,19 @@ class DayResult:
     points_cj: int = 0
     by_purpose: dict[str, int] = field(default_factory=dict)
     ages: list[float] = field(default_factory=list)  # minutes, at each order
+    catalogue_ages: list[float] = field(default_factory=list)  # hours, every variant at the day's end
     exhausted_at: str = ""
     seconds: float = 0.0
 
     def p95(self) -> float:
         return statistics.quantiles(self.ages, n=20)[-1] if len(self.ages) >= 2 else float("nan")
+
+    def catalogue(self) -> str:
+        """The whole catalogue's stock age at the day's end: median and p95, in hours."""
+        if len(self.catalogue_ages) < 2:
+            return "n/a"
+        p95 = statistics.quantiles(self.catalogue_ages, n=20)[-1]
+        return f"median {statistics.median(self.catalogue_ages):.1f} h, p95 {p95:.1f} h"
 
 
 def recreate_database() -> None:
@@ -284,6 +292,7 @@ def play_day(*, control: str, products: int, seed: int, planned: bool, clock: Si
                     last_read[vid] = clock.moment
         if not result.exhausted_at and client.budget.status().points_remaining < 10:
             result.exhausted_at = clock.moment.strftime("%H:%M")
+    result.catalogue_ages = [(clock.moment - read).total_seconds() / 3600 for read in last_read.values()]
     status = client.budget.status()
     result.points_client = status.points_used
     result.by_purpose = status.points_by_purpose
@@ -300,6 +309,7 @@ def report(result: DayResult) -> None:
         f"placed {result.orders_placed}; "
         f"points CJ {result.points_cj:,} / ours {result.points_client:,} ({purposes}); stock age at order "
         f"p95 {result.p95():.0f} min, median {statistics.median(result.ages) if result.ages else float('nan'):.0f} min"
+        f"; whole catalogue at the day's end: {result.catalogue()}"
         f"{'; points gone at ' + result.exhausted_at if result.exhausted_at else ''}; played in {result.seconds:.0f} s"
     )
 
@@ -362,9 +372,13 @@ def main() -> None:
            f"{plan.p95():.0f} min (baseline {baseline.p95():.0f} min: {ratio:.2f}x)", "<= 120 min",
            plan.p95() <= 120)  # fmt: skip
     figure(name, f"{n}: points per purpose", ", ".join(f"{k} {v:,}" for k, v in plan.by_purpose.items()))
+    figure(name, f"{n}: whole catalogue's stock age at the day's end",
+           f"{plan.catalogue()} (baseline {baseline.catalogue()})")  # fmt: skip
     figure(name, f"{large.products:,} products, same budget: stock age at each order, p95",
            f"{large.p95():.0f} min (median {statistics.median(large.ages):.0f} min); refused "
            f"{large.quotes_refused + large.orders_refused}; points {large.points_cj:,}")  # fmt: skip
+    figure(name, f"{large.products:,} products, same budget: whole catalogue's stock age at the day's end",
+           large.catalogue())  # fmt: skip
     del base_refused
 
 
