@@ -21,7 +21,7 @@ CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default
 # The stock plan (catalog/stock_plan.py): a product quoted or ordered in the last HOT_HOURS is read
 # again once its figure is HOT_MINUTES old; one low on stock (a variant at or below LOW_LEVEL) once
 # LOW_MINUTES old; any other once COLD_HOURS old; all within the stock refresh's points.
-CATALOG_STOCK_HOT_HOURS = env.int("CATALOG_STOCK_HOT_HOURS", default=24)
+CATALOG_STOCK_HOT_HOURS = env.int("CATALOG_STOCK_HOT_HOURS", default=3)
 CATALOG_STOCK_HOT_MINUTES = env.int("CATALOG_STOCK_HOT_MINUTES", default=60)
 CATALOG_STOCK_LOW_LEVEL = env.int("CATALOG_STOCK_LOW_LEVEL", default=10)
 CATALOG_STOCK_LOW_MINUTES = env.int("CATALOG_STOCK_LOW_MINUTES", default=120)

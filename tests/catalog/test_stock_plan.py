@@ -37,6 +37,7 @@ def _product(*, checked_hours_ago=None, demand_hours_ago=None, stock=50, **field
 
 
 def test_hot_then_low_then_cold_products_are_due_oldest_first(settings):
+    settings.CATALOG_STOCK_HOT_HOURS = 24
     hot = _product(checked_hours_ago=2, demand_hours_ago=3)
     hot_fresh = _product(checked_hours_ago=0.5, demand_hours_ago=1)  # hot but read 30 min ago
     low = _product(checked_hours_ago=3, stock=4)
