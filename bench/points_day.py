@@ -358,7 +358,7 @@ def main() -> None:
         simulator.wait(timeout=10)
     name = "points_day.py"
     n = f"{plan.products:,} products"
-    refused, base_refused = plan.quotes_refused + plan.orders_refused, baseline.quotes_refused + baseline.orders_refused
+    refused = plan.quotes_refused + plan.orders_refused
     figure(name, f"{n}: quotes / orders refused for points",
            f"{plan.quotes_refused} / {plan.orders_refused} (baseline: every product every 30 min, no reserve: "
            f"{baseline.quotes_refused} / {baseline.orders_refused}, points gone at {baseline.exhausted_at or 'never'})",
@@ -379,7 +379,6 @@ def main() -> None:
            f"{large.quotes_refused + large.orders_refused}; points {large.points_cj:,}")  # fmt: skip
     figure(name, f"{large.products:,} products, same budget: whole catalogue's stock age at the day's end",
            large.catalogue())  # fmt: skip
-    del base_refused
 
 
 if __name__ == "__main__":
