@@ -11,11 +11,13 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
-from catalog.models import SyncRun
+from catalog.models import SyncRun, Variant
+from catalog.stock_plan import stock_refresh_due
 from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync, run_resumable_get
 from catalog.sync.stock import variants_stock_refresh
 from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, enqueue
 from integrations.cj.errors import CJAuthError, CJQuotaExceededError
+from integrations.cj.points import CJPurpose, cj_purpose
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +97,18 @@ def incremental_sync_scheduled_job() -> dict[str, Any]:
 
 
 def stock_refresh_scheduled_job() -> dict[str, Any]:
-    """Periodic entry point (config/cron.py): refresh the stock of every active variant."""
-    return variants_stock_refresh_job(None, SyncRun.Trigger.SCHEDULER)
+    """Periodic entry point (config/cron.py): read the stock of the products the points plan says
+    are due now (catalog.stock_plan.stock_refresh_due), most urgent first."""
+    pids = stock_refresh_due()
+    if not pids:
+        return {"status": "skipped", "reason": "no product due within the stock refresh's points"}
+    variant_ids = list(
+        Variant.objects.filter(product__cj_pid__in=pids, status=Variant.Status.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    with cj_purpose(CJPurpose.STOCK):
+        return variants_stock_refresh_job(variant_ids, SyncRun.Trigger.SCHEDULER)
 
 
 def stock_run_resume_job(run_id: int) -> dict[str, Any]:
@@ -106,7 +118,8 @@ def stock_run_resume_job(run_id: int) -> dict[str, Any]:
     if run is None or run.kind != SyncRun.Kind.STOCK:
         return {"status": "skipped", "reason": f"run {run_id} is not an unfinished stock run"}
     try:
-        run = variants_stock_refresh(run_id=run.pk, job_id=_job_id())
+        with cj_purpose(CJPurpose.STOCK):
+            run = variants_stock_refresh(run_id=run.pk, job_id=_job_id())
     except SyncAlreadyRunning:
         logger.info("catalog.stock.skipped_already_running")
         return {"status": "skipped", "reason": "another stock refresh is running"}

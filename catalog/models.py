@@ -58,6 +58,10 @@ class Product(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True, help_text="Last full sync that found it at CJ.")
     consecutive_misses = models.PositiveSmallIntegerField(default=0)
     last_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last time CJ data changed it.")
+    # The points plan's clocks (catalog.stock_plan): when CJ's stock was last read or pushed for
+    # it (a refresh, a STOCK or VARIANT webhook), and when a buyer last quoted or ordered it.
+    stock_checked_at = models.DateTimeField(null=True, blank=True, help_text="Last time CJ's stock was read or pushed.")
+    demand_at = models.DateTimeField(null=True, blank=True, help_text="Last quote or order of one of its variants.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

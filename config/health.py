@@ -66,6 +66,21 @@ def _check_cj() -> dict[str, Any]:
     return {"http_status": remembered["http_status"], "budget": budget_summary()}
 
 
+def _check_cj_points() -> dict[str, Any]:
+    """The day's CJ points plan: used and left per purpose, the projection; error when it alerts."""
+    from integrations.cj.points_plan import plan_summary
+
+    plan = plan_summary().as_dict()
+    if plan["alert"]:
+        reason = (
+            f"CJ refuses calls that cost points until {plan['exhausted_until']}"
+            if plan["exhausted_until"]
+            else f"projected balance {plan['projected_balance']} at 00:00 UTC is below the reserve {plan['reserve']}"
+        )
+        raise _Alerting(plan, reason)
+    return plan
+
+
 def _check_queues() -> dict[str, Any]:
     queues = {}
     for name in QUEUE_NAMES:
@@ -106,10 +121,19 @@ class _Degraded(Exception):
         self.details = details
 
 
+class _Alerting(Exception):
+    """A check whose figures stay in the answer while it reports an error."""
+
+    def __init__(self, details: dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "database": _check_database,
     "redis": _check_redis,
     "cj": _check_cj,
+    "cj_points": _check_cj_points,
     "queues": _check_queues,
     "webhooks": _check_webhooks,
 }
@@ -121,6 +145,8 @@ def _timed(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {"status": "ok", **check()}
     except _Degraded as degraded:
         result = {"status": "error", "error": str(degraded), "queues": degraded.details}
+    except _Alerting as alerting:
+        result = {**alerting.details, "status": "error", "error": str(alerting)}
     except Exception as error:
         result = {"status": "error", "error": f"{type(error).__name__}: {error}"[:300]}
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)

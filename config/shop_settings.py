@@ -17,7 +17,15 @@ CATALOG_MIN_MARGIN_PERCENT = env.str("CATALOG_MIN_MARGIN_PERCENT", default="30")
 CATALOG_CURRENCY = env.str("CATALOG_CURRENCY", default="USD")
 CATALOG_SYNC_PAGE_SIZE = env.int("CATALOG_SYNC_PAGE_SIZE", default=100)
 CATALOG_INCREMENTAL_SYNC_MINUTES = env.int("CATALOG_INCREMENTAL_SYNC_MINUTES", default=60)
-CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default=30)
+CATALOG_STOCK_REFRESH_MINUTES = env.int("CATALOG_STOCK_REFRESH_MINUTES", default=5)  # the stock plan's tick
+# The stock plan (catalog/stock_plan.py): a product quoted or ordered in the last HOT_HOURS is read
+# again once its figure is HOT_MINUTES old; one low on stock (a variant at or below LOW_LEVEL) once
+# LOW_MINUTES old; any other once COLD_HOURS old; all within the stock refresh's points.
+CATALOG_STOCK_HOT_HOURS = env.int("CATALOG_STOCK_HOT_HOURS", default=3)
+CATALOG_STOCK_HOT_MINUTES = env.int("CATALOG_STOCK_HOT_MINUTES", default=60)
+CATALOG_STOCK_LOW_LEVEL = env.int("CATALOG_STOCK_LOW_LEVEL", default=10)
+CATALOG_STOCK_LOW_MINUTES = env.int("CATALOG_STOCK_LOW_MINUTES", default=120)
+CATALOG_STOCK_COLD_HOURS = env.int("CATALOG_STOCK_COLD_HOURS", default=6)
 # A CJ cost change beyond this percentage waits for staff review instead of re-pricing (0: never held).
 CATALOG_MAX_PRICE_CHANGE_PERCENT = env.int("CATALOG_MAX_PRICE_CHANGE_PERCENT", default=50)
 
@@ -39,6 +47,13 @@ CJ_DAILY_CALL_LIMIT = env.int("CJ_DAILY_CALL_LIMIT", default=100_000)
 CJ_DAILY_POINTS = env.int("CJ_DAILY_POINTS", default=50_000)
 CJ_BUDGET_RESERVE_CALLS = env.int("CJ_BUDGET_RESERVE_CALLS", default=500)
 CJ_BUDGET_RESERVE_POINTS = env.int("CJ_BUDGET_RESERVE_POINTS", default=5_000)
+# --- CJ points plan (integrations/cj/points.py, budget.py, points_plan.py; catalog/stock_plan.py) ---
+# CJ adds 100 points a day per USD of the largest monthly transaction amount of the last 3 months.
+CJ_POINTS_ORDER_VOLUME_USD = env.float("CJ_POINTS_ORDER_VOLUME_USD", default=0.0)
+# Orders and quotes may use the reserve (CJ_BUDGET_RESERVE_POINTS); stock refresh stops at it,
+# product syncs this many points earlier, discovery twice as early.
+CJ_POINTS_GIVE_UP_MARGIN = env.int("CJ_POINTS_GIVE_UP_MARGIN", default=5_000)
+CJ_POINTS_DISCOVERY_DAILY = env.int("CJ_POINTS_DISCOVERY_DAILY", default=5_000)  # discovery's cap per day
 CJ_SIMULATOR_PORT = env.int("CJ_SIMULATOR_PORT", default=8765)
 CJ_HEALTH_CACHE_SECONDS = 30
 
@@ -59,6 +74,8 @@ WEBHOOKS_ALERT_MIN_SAMPLES = env.int("WEBHOOKS_ALERT_MIN_SAMPLES", default=10)
 
 # --- Orders -------------------------------------------------------------------------------------
 CJ_SHIP_FROM_COUNTRY = env.str("CJ_SHIP_FROM_COUNTRY", default="CN")  # warehouse country quoted and ordered from
+# A freight quote answers every cart of its route and weight class this long (orders/freight.py).
+CJ_QUOTE_CACHE_HOURS = env.int("CJ_QUOTE_CACHE_HOURS", default=24)
 ORDERS_STUCK_AFTER_SECONDS = env.int("ORDERS_STUCK_AFTER_SECONDS", default=300)  # pending/forwarding -> re-enqueue
 ORDERS_STATUS_CHECK_AFTER_SECONDS = env.int("ORDERS_STATUS_CHECK_AFTER_SECONDS", default=6 * 3600)
 ORDERS_STATUS_CHECK_BATCH = env.int("ORDERS_STATUS_CHECK_BATCH", default=100)

@@ -57,6 +57,10 @@ class SimulatorHandle:
         """How many times the simulator received `endpoint` (e.g. "product/query")."""
         return self.stats()["calls"].get(endpoint, 0)
 
+    def set_points(self, **values: Any) -> dict[str, Any]:
+        """Change the day's points without a reset: daily_points, order_volume_usd, used."""
+        return self._control("POST", "points", values)
+
     def set_stock(self, vid: str, stock: int, *, country_code: str = "CN") -> dict[str, Any]:
         return self._control("POST", "stock", {"vid": vid, "stock": stock, "country_code": country_code})
 

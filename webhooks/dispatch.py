@@ -15,6 +15,7 @@ from typing import Any
 
 from catalog.services import product_deactivate, product_update_from_cj, variant_update_from_cj
 from catalog.stock import StockFigure, variants_cj_stock_apply
+from catalog.stock_plan import stock_clock_reset
 from integrations.cj.coercion import (
     MAX_COUNT,
     ImplausibleValue,
@@ -121,6 +122,7 @@ def handle_variant(event: WebhookEvent) -> str:
         sku=optional_str(params.get("variantSku")),
         weight_grams=weight,
     )
+    stock_clock_reset(cj_vids=[vid])  # the points plan: CJ just told us about this product
     return f"variant {vid} updated" if variant else f"variant {vid} not carried"
 
 
@@ -183,6 +185,7 @@ def stock_events_apply(events: Sequence[WebhookEvent]) -> dict[int, str]:
             if figure.cj_vid not in winners or figure.taken_at >= winners[figure.cj_vid][0]:
                 winners[figure.cj_vid] = (figure.taken_at, event.pk)
     applied = variants_cj_stock_apply(figures=[figure for event in events for figure in figures[event.pk]])
+    stock_clock_reset(cj_vids=winners)  # the points plan: no need to ask CJ for these soon
     outcomes = {}
     for event in events:
         won = sum(1 for f in figures[event.pk] if f.cj_vid in applied and winners[f.cj_vid][1] == event.pk)

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from catalog.models import Product, SyncRun, Variant
 from catalog.stock import StockFigure, variants_cj_stock_apply
+from catalog.stock_plan import stock_clock_mark
 from catalog.sync.runs import Progress, cj_client, record_error, run_close_failed, runs_close_abandoned, sync_lock
 from integrations.cj.coercion import MAX_COUNT
-from integrations.cj.errors import CJNotFoundError, CJPermanentError
+from integrations.cj.errors import CJNotFoundError, CJPermanentError, CJQuotaExceededError
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,9 @@ def _stock_run_open(*, run_id: int | None, variant_ids: Sequence[int] | None, tr
 
 def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
     changed: list[StockFigure] = []
-    for (_product_id, cj_pid), variants in products:
+    read: list[int] = []
+    now = timezone.now()
+    for (product_id, cj_pid), variants in products:
         # Taken before the call: a figure dated earlier than CJ's moment counts our orders placed
         # meanwhile as still ours (under-sells a moment, never oversells).
         now = timezone.now()
@@ -115,8 +118,12 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
         except (CJNotFoundError, CJPermanentError) as error:
             record_error(run, pid=cj_pid, error=error)
             continue
+        except CJQuotaExceededError:
+            stock_clock_mark(product_ids=read, at=now)  # what was read before the points ran out
+            raise
         finally:
             run.cj_calls += 1
+        read.append(product_id)
         for _pk, cj_vid, stock in variants:
             rows = answer.get(cj_vid)
             if not rows:  # no answer for this variant: keep what we hold
@@ -129,6 +136,7 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
                 continue
             changed.append(StockFigure(cj_vid=cj_vid, stock=total, taken_at=now))
     run.updated_count += len(changed)
+    stock_clock_mark(product_ids=read, at=now)
     if not changed:
         return
     # CJ's figures, with what we sell derived from them and our open orders; the lists are dropped

@@ -6,18 +6,23 @@ Every error carries `code` (CJ's code, or the HTTP status for transport failures
     CJError
     ├── CJTransientError        network, timeout, HTTP 5xx, 1600000 busy, 1600301 read timeout
     │   └── CJRateLimitedError  1600200 or HTTP 429 (back off, then retry)
-    ├── CJQuotaExceededError    1600201 or the daily limit; also our own reserve (BudgetExceeded)
+    ├── CJQuotaExceededError    points used up (HTTP 429 + code 429), 1600201, the daily call limit,
+    │                           or the day's points plan; carries `reset_at` (00:00 UTC)
     ├── CJAuthError             1600001-1600008, 1601000 ... (credentials)
     │   └── CJNotConfiguredError  no CJ_API_KEY to log in with (CJ was never asked)
     └── CJPermanentError        parameters, not found, duplicates, balance, logistics ...
-        ├── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100
+        ├── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100; getOrderDetail's 1600300
         └── CJDuplicateOrderError  1603003: CJ already has an order with this orderNumber
 
 A permanent error also carries `reason`, what went wrong in the shop's words (`REASONS`), so that
 no code outside `integrations/cj` needs CJ's numbers.
 """
 
+import re
+from datetime import UTC, datetime
 from typing import Any
+
+from integrations.cj.points import next_reset
 
 
 class CJError(Exception):
@@ -47,7 +52,30 @@ class CJRateLimitedError(CJTransientError):
 
 
 class CJQuotaExceededError(CJError):
-    """The day's calls or points are used up (at CJ, or below our configured reserve)."""
+    """The day's calls or points are used up (at CJ, or the points plan refuses the call).
+
+    `reset_at` is when points come back (CJ: 00:00 UTC); `points_used`, `points_remaining` and
+    `points_required` are CJ's figures when its answer gave them; `from_cj` tells CJ's refusal
+    from our own plan's.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reset_at: datetime | None = None,
+        points_used: int | None = None,
+        points_remaining: int | None = None,
+        points_required: int | None = None,
+        points_exhausted: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.reset_at = reset_at or next_reset()
+        self.points_used = points_used
+        self.points_remaining = points_remaining
+        self.points_required = points_required
+        self.points_exhausted = points_exhausted
 
 
 class CJAuthError(CJError):
@@ -77,7 +105,12 @@ class CJDuplicateOrderError(CJPermanentError):
     """CJ already has an order with this orderNumber: an earlier or concurrent attempt won."""
 
 
-TRANSIENT_CODES = frozenset({1600000, 1600100, 1600301})
+TRANSIENT_CODES = frozenset({1600000, 1600301})
+# CJ's points page: an exhausted day answers HTTP 429 with this code in the body (not 1600200).
+POINTS_EXHAUSTED_CODE = 429
+# getOrderDetail documents "order not found" under 1600300; the client never sends the other
+# causes CJ lists for it (an empty id, more than 20 features), so there the code means not found.
+ORDER_DETAIL_NOT_FOUND_CODE = 1600300
 RATE_LIMITED_CODES = frozenset({1600200})
 QUOTA_CODES = frozenset({1600201})
 AUTH_CODES = frozenset({1600001, 1600002, 1600003, 1600004, 1600005, 1600006, 1600008, 1600031, 1601000})
@@ -103,19 +136,68 @@ REASONS: dict[int, str] = {
 DAILY_LIMIT_MARKER = "daily request limit"
 
 
+_POINTS_FIGURES = re.compile(r"used today:\s*(\d+).*?remaining:\s*(\d+).*?required:\s*(\d+)", re.I | re.S)
+_RESET_KEYS = ("resetTime", "resetAt", "nextResetTime")
+
+
+def _points_exhausted(message: str, points_info: Any, kwargs: dict[str, Any]) -> CJQuotaExceededError:
+    """CJ's answer when the day's points are gone: its figures (message, else pointsInfo) and reset time."""
+    figures: list[int | None] = [None, None, None]
+    found = _POINTS_FIGURES.search(message or "")
+    if found:
+        figures = [int(value) for value in found.groups()]
+    reset_at = None
+    if isinstance(points_info, dict):
+        for key in _RESET_KEYS:
+            reset_at = _moment(points_info.get(key))
+            if reset_at is not None:
+                break
+    used, remaining, required = figures
+    return CJQuotaExceededError(
+        message or "Insufficient API points",
+        reset_at=reset_at,
+        points_used=used,
+        points_remaining=remaining,
+        points_required=required,
+        points_exhausted=True,
+        **kwargs,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A reset time CJ may give: epoch milliseconds or ISO-8601 (naive means UTC)."""
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
 def classify(
-    *, code: int | None, message: str, endpoint: str, request_id: str | None, http_status: int = 200
+    *,
+    code: int | None,
+    message: str,
+    endpoint: str,
+    request_id: str | None,
+    http_status: int = 200,
+    points_info: Any = None,
 ) -> CJError:
     """The error for a failed CJ answer, by CJ's numeric code (CONTRACT §4), else by HTTP status."""
     kwargs: dict[str, Any] = {"code": code, "request_id": request_id, "endpoint": endpoint}
-    if http_status == 429:
-        return CJRateLimitedError(message or "HTTP 429 Too Many Requests", **kwargs)
+    if code == POINTS_EXHAUSTED_CODE:
+        return _points_exhausted(message, points_info, kwargs)
     if code in RATE_LIMITED_CODES:
         if DAILY_LIMIT_MARKER in message.lower():
             return CJQuotaExceededError(message, **kwargs)
         return CJRateLimitedError(message, **kwargs)
     if code in QUOTA_CODES:
         return CJQuotaExceededError(message, **kwargs)
+    if http_status == 429:
+        return CJRateLimitedError(message or "HTTP 429 Too Many Requests", **kwargs)
     if code in TRANSIENT_CODES or http_status >= 500:
         return CJTransientError(message or f"HTTP {http_status}", **kwargs)
     if code in AUTH_CODES:
@@ -123,8 +205,7 @@ def classify(
     reason = REASONS.get(code or 0, "rejected")
     if code in NOT_FOUND_CODES:
         return CJNotFoundError(message, reason=reason, **kwargs)
-    # getOrderDetail documents "order not found" under the generic parameter code.
-    if code == 1600300 and endpoint.endswith("getOrderDetail") and "not found" in message.lower():
+    if code == ORDER_DETAIL_NOT_FOUND_CODE and endpoint.endswith("getOrderDetail"):
         return CJNotFoundError(message, reason=reason, **kwargs)
     if code == DUPLICATE_ORDER_CODE:
         return CJDuplicateOrderError(message, reason=reason, **kwargs)

@@ -119,7 +119,12 @@ def order_create_body(order: OrderRequest, *, default_pay_type: int | None) -> d
 
 
 def order_id_params(*, order_id: str) -> dict[str, Any]:
-    """The query (getOrderDetail) or body (confirmOrder, payBalance) naming one order."""
+    """The query (getOrderDetail) or body (confirmOrder, payBalance) naming one order.
+
+    Raises ValueError for an empty id, so that CJ's 1600300 from getOrderDetail can only mean
+    "order not found" (integrations.cj.errors.classify)."""
+    if not order_id or not order_id.strip():
+        raise ValueError("an order id is required")
     return {"orderId": order_id}
 
 

@@ -1,9 +1,10 @@
 """The CJ transport: one requests session, shared tokens, one shared rate limit, typed errors.
 
 `CJTransport` is what every CJ endpoint method (`integrations.cj.client.CJClient`) sends through.
-Every call: daily budget check (discovery only) -> a valid access token from the shared store
-(refreshed or obtained under a cross-process lock) -> a slot from the shared Redis limiter ->
-HTTP with explicit connect/read timeouts -> envelope check -> typed error by CJ's code. Idempotent
+Every call: the day's points plan (`budget.DailyBudget.check`, for calls that cost points) -> a
+valid access token from the shared store (refreshed or obtained under a cross-process lock) -> a
+slot from the shared Redis limiter -> HTTP with explicit connect/read timeouts -> envelope check ->
+typed error by CJ's code (CJ's "points used up" stops every call that costs points). Idempotent
 reads are retried on transient errors with bounded backoff; order creation, confirmation and
 payment are never repeated here (the caller looks the order up first). An answer `1600001`
 (token rejected) renews the token once and repeats the call: CJ rejected it before doing
@@ -33,10 +34,12 @@ from integrations.cj.errors import (
     CJError,
     CJNotConfiguredError,
     CJPermanentError,
+    CJQuotaExceededError,
     CJRateLimitedError,
     CJTransientError,
     classify,
 )
+from integrations.cj.points import daily_allowance, purpose_of
 from integrations.cj.ratelimit import SharedRateLimiter
 from integrations.cj.responses import ParseError, parse_token_pair
 from integrations.cj.tokens import TokenStore
@@ -74,6 +77,8 @@ class ClientConfig:
     daily_points: int
     reserve_calls: int
     reserve_points: int
+    give_up_margin: int = 0
+    discovery_daily: int = 0
 
     @classmethod
     def from_settings(cls) -> "ClientConfig":
@@ -92,9 +97,13 @@ class ClientConfig:
             pay_type=settings.CJ_PAY_TYPE,
             redis_url=settings.REDIS_URL,
             daily_calls=settings.CJ_DAILY_CALL_LIMIT,
-            daily_points=settings.CJ_DAILY_POINTS,
+            daily_points=daily_allowance(
+                base_points=settings.CJ_DAILY_POINTS, largest_monthly_usd=settings.CJ_POINTS_ORDER_VOLUME_USD
+            ),
             reserve_calls=settings.CJ_BUDGET_RESERVE_CALLS,
             reserve_points=settings.CJ_BUDGET_RESERVE_POINTS,
+            give_up_margin=settings.CJ_POINTS_GIVE_UP_MARGIN,
+            discovery_daily=settings.CJ_POINTS_DISCOVERY_DAILY,
         )
 
     @property
@@ -127,6 +136,8 @@ class CJTransport:
             points_limit=config.daily_points,
             calls_reserve=config.reserve_calls,
             points_reserve=config.reserve_points,
+            give_up_margin=config.give_up_margin,
+            discovery_daily=config.discovery_daily,
         )
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
@@ -225,7 +236,6 @@ class CJTransport:
         idempotent: bool = True,
     ) -> Any:
         """Send an authenticated call; retry transient failures of idempotent calls; renew a rejected token once."""
-        self.budget.check(endpoint)
         max_attempts = max(1, self.config.retry_attempts) if idempotent else 1
         transient_failures = 0
         token_renewed = False
@@ -259,8 +269,9 @@ class CJTransport:
     ) -> Any:
         """One HTTP call through the shared limiter; returns the envelope's `data` or raises a CJError."""
         headers = {"CJ-Access-Token": token} if auth and token else {}
+        purpose = purpose_of(endpoint)
+        self.budget.check(endpoint, purpose)  # every try: a retry costs CJ's points again
         waited = self.limiter.acquire(endpoint=endpoint)
-        self.budget.record(endpoint)
         started = time.perf_counter()
         fields: dict[str, Any] = {
             "endpoint": endpoint,
@@ -278,6 +289,7 @@ class CJTransport:
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
             )
         except requests.Timeout as error:
+            self.budget.record(endpoint, purpose)  # CJ may have answered (and charged) after we gave up
             raise self._failed(fields, started, CJTransientError("timed out", endpoint=endpoint)) from error
         except requests.RequestException as error:
             failure: CJError = CJTransientError(f"connection failed: {type(error).__name__}", endpoint=endpoint)
@@ -287,6 +299,8 @@ class CJTransport:
             envelope = response.json()
         except ValueError:
             envelope = None
+        if not (isinstance(envelope, dict) and _refused_before_work(envelope, response.status_code)):
+            self.budget.record(endpoint, purpose)
         if not isinstance(envelope, dict):
             failure = classify(
                 code=None,
@@ -310,6 +324,7 @@ class CJTransport:
             endpoint=endpoint,
             request_id=request_id,
             http_status=response.status_code,
+            points_info=envelope.get("pointsInfo"),
         )
         raise self._failed(fields, started, failure, response=response)
 
@@ -323,6 +338,16 @@ class CJTransport:
             retry_after = _retry_after(response)
             error.retry_after = retry_after or self.config.throttle_backoff
             self.limiter.back_off(error.retry_after)
+        if isinstance(error, CJQuotaExceededError) and error.points_exhausted:
+            self.budget.mark_exhausted(reset_at=error.reset_at, points_used=error.points_used)
+            logger.error(
+                "cj.points.exhausted",
+                extra={
+                    "endpoint": fields["endpoint"],
+                    "reset_at": error.reset_at.isoformat(),
+                    "points_used": error.points_used,
+                },
+            )
         level = logging.ERROR if isinstance(error, CJPermanentError | CJAuthError) else logging.WARNING
         logger.log(level, "cj.call", extra={**fields, "outcome": outcome, "error": error.message})
         CJ_CALLS.labels(endpoint=fields["endpoint"], outcome=outcome).inc()
@@ -343,6 +368,12 @@ def _is_success(envelope: dict[str, Any]) -> bool:
     if "code" not in envelope:
         return True
     return envelope.get("code") in (200, 0, "200", "0")
+
+
+def _refused_before_work(envelope: dict[str, Any], http_status: int) -> bool:
+    """CJ refused the call without serving (or charging) it: points gone, throttled, token rejected."""
+    code = envelope.get("code")
+    return code in (429, 1600200, 1600201, *_TOKEN_REJECTED_CODES) or (http_status == 429 and code in (None, 200))
 
 
 def _retry_after(response: requests.Response | None) -> float | None:

@@ -46,6 +46,7 @@ def test_everything_up_is_ok(client, cj_stub, registered_worker):
         "database": "ok",
         "redis": "ok",
         "cj": "ok",
+        "cj_points": "ok",
         "queues": "ok",
         "webhooks": "ok",
     }

@@ -61,7 +61,14 @@ def test_error_samples_are_classified(sample, endpoint, error_class):
         (1602002, 200, "product/query", "", CJNotFoundError),
         (1602003, 200, "product/variant/queryByVid", "", CJNotFoundError),
         (1600300, 200, "shopping/order/getOrderDetail", "order not found", CJNotFoundError),
-        (1600300, 200, "shopping/order/getOrderDetail", "orderId must be not empty", CJPermanentError),
+        # By code, not text (CJ says messages change): the client never sends an empty id to getOrderDetail.
+        (1600300, 200, "shopping/order/getOrderDetail", "Auftrag existiert nicht", CJNotFoundError),
+        (1600300, 200, "shopping/order/createOrderV2", "order not found", CJPermanentError),
+        # CJ's own examples answer "Param error" with 1600100: a permanent rejection, never retried.
+        (1600100, 200, "product/getCategory", "Param error", CJPermanentError),
+        # Points used up (CJ's points page): HTTP 429 with code 429 is the day's quota, not a throttle.
+        (429, 429, "logistic/freightCalculate", "Insufficient API points.", CJQuotaExceededError),
+        (1600200, 429, "product/query", "Too much request", CJRateLimitedError),
         (1603003, 200, "shopping/order/createOrderV2", "already exists", CJDuplicateOrderError),
         (16900202, 200, "product/query", "method", CJPermanentError),
     ],

@@ -16,7 +16,7 @@ from integrations.cj.errors import (
     CJRateLimitedError,
     CJTransientError,
 )
-from integrations.cj.types import TokenPair
+from integrations.cj.types import OrderLine, TokenPair
 from tests.integrations.factories import PID, VID, order_request
 
 
@@ -162,22 +162,29 @@ def test_open_id_comes_from_the_token_then_settings(cj_simulator, settings):
     assert get_client().open_id == "1234567890"
 
 
-def test_budget_reserve_refuses_discovery_but_not_stock_or_orders(cj_simulator, settings):
+def test_budget_reserve_is_kept_for_quotes_and_orders(cj_simulator, settings):
     settings.CJ_DAILY_POINTS = 5_055
     settings.CJ_BUDGET_RESERVE_POINTS = 5_000
+    settings.CJ_POINTS_GIVE_UP_MARGIN = 0
     client = get_client()
 
     client.list_products(size=5)  # 50 points: 5_005 left
-    with pytest.raises(CJQuotaExceededError) as raised:
+    with pytest.raises(CJQuotaExceededError) as refused_sync:
         client.get_product(pid=PID)  # 10 more points would dip into the 5_000 reserve
-    stock = client.get_stock_by_vid(vid=VID)
-    created = client.create_order(order=order_request("T-5"))
+    with pytest.raises(CJQuotaExceededError) as refused_stock:
+        client.get_stock_by_vid(vid=VID)  # stock stops at the reserve too
+    options = client.calculate_freight(
+        from_country_code="CN", to_country_code="US", lines=[OrderLine(vid=VID, quantity=1)]
+    )  # quotes may spend the reserve
+    created = client.create_order(order=order_request("T-5"))  # costs nothing
 
     status = client.budget.status()
-    assert raised.value.endpoint == "product/query"
-    assert (len(stock), created.order_number) == (2, "T-5")
-    assert (status.points_used, status.calls_used) == (60, 4)  # listV2 50 + stock 10; login, list, stock, order
+    assert (refused_sync.value.endpoint, refused_stock.value.endpoint) == ("product/query", "product/stock/queryByVid")
+    assert (len(options) > 0, created.order_number) == (True, "T-5")
+    assert (status.points_used, status.calls_used) == (60, 4)  # listV2 50 + freight 10; login, list, freight, order
+    assert status.points_by_purpose == {"orders": 0, "quotes": 10, "stock": 0, "sync": 50, "discovery": 0}
     assert cj_simulator.calls("product/query") == 0
+    assert cj_simulator.calls("product/stock/queryByVid") == 0
 
 
 def test_logs_never_contain_tokens_or_the_key(cj_simulator, json_log_file):

@@ -48,6 +48,46 @@ def info(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def catalog_listing(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
+    """Every product's pid with its variants' vids and weights (to seed a shop without spending points)."""
+    return {
+        "products": [
+            {
+                "pid": product.pid,
+                "name": product.name,
+                "variants": [
+                    {
+                        "vid": variant.vid,
+                        "sku": variant.sku,
+                        "weight": str(variant.weight),
+                        "price": str(variant.price),
+                        "stock": sum(variant.stock.values()),
+                    }
+                    for variant in product.variants
+                ],
+            }
+            for product in sim.catalog.values()
+        ]
+    }
+
+
+def set_points(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
+    """Change the points of the day without a reset: `daily_points`, `order_volume_usd`, `used` (today's)."""
+    changes: dict[str, Any] = {}
+    try:
+        if "daily_points" in body:
+            changes["daily_points"] = int(body["daily_points"])
+        if "order_volume_usd" in body:
+            changes["order_volume_usd"] = float(body["order_volume_usd"])
+        used = int(body["used"]) if "used" in body else None
+    except (TypeError, ValueError) as error:
+        raise ControlError(f"bad points: {error}") from error
+    sim.config = SimConfig.from_dict(changes, base=sim.config)
+    if used is not None:
+        sim.daily_points[sim.now().strftime("%Y-%m-%d")] = used
+    return sim.points_today()
+
+
 def set_stock(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     _product, variant = _variant(sim, body)
     stock = body.get("stock")
@@ -205,7 +245,9 @@ def stats(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
 CONTROL_ROUTES = {
     ("POST", "reset"): reset,
     ("GET", "info"): info,
+    ("GET", "catalog"): catalog_listing,
     ("GET", "stats"): stats,
+    ("POST", "points"): set_points,
     ("POST", "stock"): set_stock,
     ("POST", "price"): set_price,
     ("POST", "products"): add_product,

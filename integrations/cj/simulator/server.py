@@ -31,7 +31,8 @@ def envelope(data: Any) -> dict[str, Any]:
 
 
 def error_envelope(error: SimError) -> dict[str, Any]:
-    return {"code": error.code, "result": False, "message": error.message, "data": None, "requestId": str(uuid.uuid4())}
+    body = {"code": error.code, "result": False, "message": error.message, "data": None, "requestId": str(uuid.uuid4())}
+    return {**body, **error.extra}
 
 
 def handle_api(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from integrations.cj.points import daily_allowance, next_reset
 from integrations.cj.simulator.catalog import SimProduct, SimVariant, generate_catalog
 
 # Not a CJ key format on purpose (CJ keys look like "CJUserNum@api@<hex>").
@@ -31,11 +32,12 @@ CJ_TIMEZONE_OFFSET = timedelta(hours=8)  # token dates are written with +08:00
 class SimError(Exception):
     """An error answer in CJ's envelope."""
 
-    def __init__(self, code: int, message: str, *, http_status: int = 200) -> None:
+    def __init__(self, code: int, message: str, *, http_status: int = 200, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        self.extra = extra or {}  # more top-level fields of the envelope (pointsInfo)
 
 
 @dataclass
@@ -48,7 +50,8 @@ class SimConfig:
     login_interval: float = 300.0  # getAccessToken at most once per this many seconds
     refresh_per_minute: int = 5
     daily_limit: int = 0  # calls per interface per day; 0 = unlimited
-    daily_points: int = 0  # points per day; 0 = unlimited
+    daily_points: int = 0  # base points per day; 0 = unlimited
+    order_volume_usd: float = 0.0  # largest monthly transaction (last 3 months): +100 points per USD
     throttle_http_429: bool = False  # answer throttling with HTTP 429 instead of 200 + 1600200
     insecure_webhooks: bool = False  # accept http:// and loopback callback URLs (local use)
     webhook_retry_delay: float = 300.0  # CJ: 5 minutes
@@ -148,6 +151,7 @@ class Simulator:
             "get_access_token": 0,
             "refresh_access_token": 0,
             "orders_received": 0,
+            "points_refused": 0,
         }
         if self.pusher is not None:
             self.pusher.reset()
@@ -239,10 +243,44 @@ class Simulator:
                 f"Too Many Requests, Sorry, you have reached the daily request limit ({limit} times/day). "
                 f"Number of requests made: {used}. Please try again tomorrow.",
             )
-        if self.config.daily_points and self.daily_points[day] + points > self.config.daily_points:
-            raise SimError(1600201, "Quota has been used up")
+        allowance = self.points_allowance()
+        if points and allowance and self.daily_points[day] + points > allowance:
+            raise self.points_exhausted(day, allowance, points)
         self.daily_calls[(day, endpoint)] += 1
         self.daily_points[day] += points
+
+    def points_allowance(self) -> int:
+        """The day's points (0 = unlimited): base + 100 per USD of the order volume (CJ's points page)."""
+        if not self.config.daily_points:
+            return 0
+        return daily_allowance(base_points=self.config.daily_points, largest_monthly_usd=self.config.order_volume_usd)
+
+    def points_exhausted(self, day: str, allowance: int, required: int) -> SimError:
+        """CJ's answer when the day's points do not cover a call: HTTP 429, code 429 (points page)."""
+        used = self.daily_points[day]
+        remaining = max(0, allowance - used)
+        base = self.config.daily_points
+        self.stats["points_refused"] += 1
+        return SimError(
+            429,
+            f"Insufficient API points. Used today: {used}, Remaining: {remaining}, Required: {required}",
+            http_status=429,
+            extra={
+                "pointsInfo": {
+                    "totalPoints": allowance,
+                    "basePoints": base,
+                    "orderConversionPoints": allowance - base,
+                    "usedToday": used,
+                    "remaining": remaining,
+                    "required": required,
+                    "resetTime": next_reset(self.now()).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            },
+        )
+
+    def points_today(self) -> dict[str, int]:
+        day = self.now().strftime("%Y-%m-%d")
+        return {"used": self.daily_points[day], "allowance": self.points_allowance()}
 
     # --- faults ---------------------------------------------------------------------------------
     def pick_fault(self, endpoint: str) -> FaultRule | None:
@@ -289,6 +327,8 @@ class Simulator:
             "refresh_access_token": self.stats["refresh_access_token"],
             "orders_received": self.stats["orders_received"],
             "orders": len(self.orders),
+            "points": self.points_today(),
+            "points_refused": self.stats["points_refused"],
             "qps": self.config.qps,
             "clock": self.now().isoformat(),
             "webhooks": self.pusher.stats() if self.pusher is not None else {},
