@@ -81,7 +81,11 @@ def test_when_cj_s_points_are_gone_orders_are_accepted_with_the_cached_quote_and
     caches["freight"].clear()  # the cart's and the route's fresh quotes are gone: only the stand-in is left
     caches["freight"].set(stand_in_key, stand_in)
 
-    answer = api_client.post("/api/orders", _order_body(variant), format="json", HTTP_IDEMPOTENCY_KEY="points-001")
+    # a storefront that took the payment itself: the order is paid and goes to CJ at once
+    settings.PAYMENTS_PROVIDER, settings.STOREFRONT_API_TOKEN = "external", "storefront-token-for-tests"
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer storefront-token-for-tests")
+    body = {**_order_body(variant), "payment_reference": "pay-points-001"}
+    answer = api_client.post("/api/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="points-001")
     worked = run_worker(CREATE_ORDER)
 
     assert answer.status_code == 202, answer.content
