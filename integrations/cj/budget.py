@@ -21,6 +21,13 @@ POINT_COSTS: dict[str, int] = {
     "product/variant/queryByVid": 10,
     "product/stock/queryByVid": 10,
     "product/stock/queryBySku": 10,
+    # Paying CJ: none of these is in CJ's points table (checked 2026-12), so they cost nothing.
+    "shopping/order/addCart": 0,
+    "shopping/order/addCartConfirm": 0,
+    "shopping/order/saveGenerateParentOrder": 0,
+    "shopping/pay/payBalance": 0,
+    "shopping/pay/payBalanceV2": 0,
+    "shopping/pay/getBalance": 0,
 }
 DISCOVERY_ENDPOINTS = frozenset(
     {"product/listV2", "product/list", "product/query", "product/variant/query", "product/variant/queryByVid"}

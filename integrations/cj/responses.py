@@ -28,12 +28,15 @@ from integrations.cj.coercion import (
     to_weight_range,
 )
 from integrations.cj.types import (
+    Balance,
+    CartConfirmation,
     Category,
     CreatedOrder,
     DecimalRange,
     FreightOption,
     Inventory,
     OrderDetail,
+    ParentOrder,
     Product,
     ProductPage,
     ProductSummary,
@@ -338,3 +341,35 @@ def parse_order_detail(data: Mapping[str, Any]) -> OrderDetail:
 def parse_order_list(data: Mapping[str, Any] | None) -> tuple[OrderDetail, ...]:
     """`shopping/order/list`: the rows of one page."""
     return tuple(parse_order_detail(row) for row in (data or {}).get("list") or ())
+
+
+# --- payment ------------------------------------------------------------------------------------
+def parse_cart_confirmation(data: Mapping[str, Any]) -> CartConfirmation:
+    """`shopping/order/addCartConfirm` data."""
+    intercepted = tuple(
+        to_str(row.get("message") or row.get("orderId")) if isinstance(row, Mapping) else to_str(row)
+        for row in to_list(data.get("interceptOrders"))
+    )
+    return CartConfirmation(
+        success_count=to_int(data.get("successCount")),
+        submit_success=data.get("submitSuccess") is True,
+        shipment_order_id=to_str(data.get("shipmentsId") or data.get("shipmentOrderId")),
+        intercepted=intercepted,
+    )
+
+
+def parse_parent_order(data: Mapping[str, Any]) -> ParentOrder:
+    """`shopping/order/saveGenerateParentOrder` data: the shipment and its payId."""
+    return ParentOrder(
+        shipment_order_id=to_str(require(data, "shipmentOrderId")), pay_id=to_str(require(data, "payId"))
+    )
+
+
+def parse_balance(data: Mapping[str, Any]) -> Balance:
+    """`shopping/pay/getBalance` data (USD): amount available, frozen, bonus (not withdrawable)."""
+    amount = to_fee(require(data, "amount"), field="amount")
+    return Balance(
+        amount=amount if amount is not None else Decimal(0),
+        frozen=to_fee(data.get("freezeAmount"), field="freezeAmount") or Decimal(0),
+        bonus=to_fee(data.get("noWithdrawalAmount"), field="noWithdrawalAmount") or Decimal(0),
+    )

@@ -29,7 +29,11 @@ ROUTES: dict[str, tuple[str, Handler, bool, int]] = {
     "shopping/order/list": ("GET", shopping.order_list, True, 0),
     "shopping/order/confirmOrder": ("PATCH", shopping.confirm_order, True, 0),
     "shopping/order/deleteOrder": ("DELETE", shopping.delete_order, True, 0),
+    "shopping/order/addCart": ("POST", shopping.add_cart, True, 0),
+    "shopping/order/addCartConfirm": ("POST", shopping.add_cart_confirm, True, 0),
+    "shopping/order/saveGenerateParentOrder": ("POST", shopping.save_generate_parent_order, True, 0),
     "shopping/pay/payBalance": ("POST", shopping.pay_balance, True, 0),
+    "shopping/pay/payBalanceV2": ("POST", shopping.pay_balance_v2, True, 0),
     "shopping/pay/getBalance": ("GET", shopping.get_balance, True, 0),
     "webhook/set": ("POST", webhook.webhook_set, True, 0),
 }
