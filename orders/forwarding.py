@@ -12,6 +12,7 @@ from django.db import transaction
 from integrations.cj.client import get_client
 from integrations.cj.errors import CJDuplicateOrderError, CJNotFoundError, CJPermanentError
 from integrations.cj.types import OrderLine, OrderRequest
+from orders.cj_payment import order_cj_payment_enqueue
 from orders.models import Order
 from orders.services import order_fail, order_transition
 
@@ -79,8 +80,10 @@ def _order_request(order: Order) -> OrderRequest:
 
 @transaction.atomic
 def _mark_placed(order_id: int, cj_order_id: str, cj_status: str, message: str, job_id: str | None) -> Order:
+    """Mark the order placed and, once placed, its CJ payment due (paid by orders.cj_payment's job)."""
     order = Order.objects.select_for_update().get(pk=order_id)
-    return order_transition(
+    payment_due = order.cj_payment_status == Order.CJPaymentStatus.NONE
+    order = order_transition(
         order=order,
         to_status=Order.Status.PLACED,
         message=message,
@@ -88,4 +91,8 @@ def _mark_placed(order_id: int, cj_order_id: str, cj_status: str, message: str, 
         cj_order_id=cj_order_id or order.cj_order_id,
         cj_status=cj_status,
         last_cj_response={"orderId": cj_order_id, "orderStatus": cj_status},
+        **({"cj_payment_status": Order.CJPaymentStatus.DUE} if payment_due else {}),
     )
+    if payment_due and order.cj_payment_status == Order.CJPaymentStatus.DUE:
+        order_cj_payment_enqueue(order)
+    return order

@@ -367,9 +367,10 @@ def parse_parent_order(data: Mapping[str, Any]) -> ParentOrder:
 
 def parse_balance(data: Mapping[str, Any]) -> Balance:
     """`shopping/pay/getBalance` data (USD): amount available, frozen, bonus (not withdrawable)."""
-    amount = to_fee(require(data, "amount"), field="amount")
-    return Balance(
-        amount=amount if amount is not None else Decimal(0),
-        frozen=to_fee(data.get("freezeAmount"), field="freezeAmount") or Decimal(0),
-        bonus=to_fee(data.get("noWithdrawalAmount"), field="noWithdrawalAmount") or Decimal(0),
-    )
+
+    def cents(name: str) -> Decimal:
+        value = to_fee(data.get(name), field=name)  # CJ sends numbers (120.5): kept to the cent
+        return (value or Decimal(0)).quantize(Decimal("0.01"))
+
+    require(data, "amount")
+    return Balance(amount=cents("amount"), frozen=cents("freezeAmount"), bonus=cents("noWithdrawalAmount"))

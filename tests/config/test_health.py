@@ -48,6 +48,7 @@ def test_everything_up_is_ok(client, cj_stub, registered_worker):
         "cj": "ok",
         "queues": "ok",
         "webhooks": "ok",
+        "cj_balance": "ok",
     }
     assert body["components"]["queues"]["queues"] == {
         name: {"queued": 0, "failed": 0, "workers": 1} for name in QUEUE_NAMES
