@@ -14,6 +14,7 @@ from config.admin_csv import csv_stream_response
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from crm.admin.customers import customer_inline_register
 from orders import selectors, services
+from orders.admin_cj_payment import CJ_PAYMENT_FIELDS, CJ_PAYMENT_FIELDSET, CJPaymentAdminMixin
 from orders.errors import OrderNotCancellable, OutOfStock
 from orders.models import Order, OrderEvent, OrderItem
 
@@ -76,19 +77,20 @@ STATUS_BADGES: dict[str, str] = {
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(CJPaymentAdminMixin, admin.ModelAdmin):
     list_display = ("number", "created_at", "status_badge", "customer_link", "shipping_country_code", "total",
                     "cj_order_id", "tracking_number", "failure_reason")  # fmt: skip
-    list_filter = ("status", "created_at", "shipping_country_code", HasTrackingFilter, "failure_reason")
+    list_filter = ("status", "created_at", "shipping_country_code", HasTrackingFilter, "failure_reason",
+                   "cj_payment_status")  # fmt: skip
     search_fields = ("number", "email", "cj_order_id", "tracking_number")
     list_select_related = ("customer",)
     date_hierarchy = "created_at"
     inlines = (OrderItemInline, OrderEventInline)
-    actions = ("retry_forwarding", "cancel_orders", "export_csv")
+    actions = ("retry_forwarding", "cancel_orders", "export_csv", "approve_cj_payment")
     readonly_fields = ("number", "customer_link", "status", "status_changed_at", "items_total", "shipping_total",
                        "total", "currency", "cj_order_id", "cj_status", "cj_checked_at", "tracking_number",
                        "tracking_url", "failure_reason", "failure_message", "last_cj_answer", "created_at",
-                       "updated_at")  # fmt: skip
+                       "updated_at", *CJ_PAYMENT_FIELDS)  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "status", "status_changed_at", "customer_link", "email", "phone")}),
         (
@@ -122,6 +124,7 @@ class OrderAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        CJ_PAYMENT_FIELDSET,
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
 
