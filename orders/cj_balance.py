@@ -2,7 +2,9 @@
 spent on the orders that wait for it.
 
 `cj_balance_check` (every `CJ_BALANCE_CHECK_SECONDS`, `config/cron.py`) re-enqueues the CJ
-payments that are due but whose job was lost (Redis down at commit, a worker killed), reads the
+payments that are due but whose job was lost (Redis down at commit, a worker killed), makes due
+the placed orders that are not (placed by a CJ webhook while their forwarding job had died, or
+before CJ payments were made here), reads the
 balance, stores it in Redis (`cj:balance`, shared by every process), logs
 `orders.cj_balance.alert` (ERROR) below `CJ_BALANCE_ALERT_BELOW`, and enqueues the payment of the
 orders waiting for balance, oldest first, as far as the balance reaches.
@@ -19,7 +21,7 @@ from django.utils import timezone
 
 from config.queues import CREATE_ORDER, enqueue, get_queue, job_id
 from integrations.cj.client import get_client
-from orders.cj_payment import PAY_JOB, PAY_JOB_KIND
+from orders.cj_payment import PAY_JOB, PAY_JOB_KIND, order_cj_payment_record
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -69,12 +71,18 @@ def cj_balance_check() -> dict[str, str | int]:
     payment of orders waiting for balance that it covers. Raises CJ's errors (the balance
     unread) and redis.RedisError."""
     lost_since = timezone.now() - timedelta(seconds=settings.ORDERS_STUCK_AFTER_SECONDS)
+    # A placed order not yet due reached `placed` another way (a CJ webhook or status check while
+    # its forwarding job had died), or before CJ payments were made here: it is due now.
+    not_due = Order.objects.filter(status=Order.Status.PLACED, cj_payment_status=Status.NONE, updated_at__lt=lost_since)
+    made_due = list(not_due.values_list("pk", flat=True))
+    for order_id in made_due:
+        order_cj_payment_record(order_id, "CJ payment due (found placed, not yet due).", cj_payment_status=Status.DUE)
     lost = list(
         Order.objects.filter(
             status=Order.Status.PLACED, cj_payment_status=Status.DUE, updated_at__lt=lost_since
         ).values_list("pk", flat=True)
     )
-    for order_id in lost:
+    for order_id in [*made_due, *lost]:
         _enqueue_payment(order_id)
 
     balance = get_client().get_balance()
@@ -109,6 +117,11 @@ def cj_balance_check() -> dict[str, str | int]:
         available -= amount or Decimal(0)
         _enqueue_payment(order_id)
         released += 1
-    summary: dict[str, str | int] = {"balance": str(snapshot.amount), "released": released, "reenqueued": len(lost)}
+    summary: dict[str, str | int] = {
+        "balance": str(snapshot.amount),
+        "released": released,
+        "reenqueued": len(lost),
+        "made_due": len(made_due),
+    }
     logger.info("orders.cj_balance.checked", extra=summary)
     return summary

@@ -106,7 +106,7 @@ def _one_payer() -> Iterator[None]:
 
 
 @transaction.atomic
-def _record(order_id: int, message: str, *, data: dict[str, Any] | None = None, **fields: Any) -> Order:
+def order_cj_payment_record(order_id: int, message: str, *, data: dict[str, Any] | None = None, **fields: Any) -> Order:
     """Set fields on the (locked) order and write a timeline entry for one CJ payment step."""
     order = Order.objects.select_for_update().get(pk=order_id)
     for name, value in fields.items():
@@ -137,7 +137,9 @@ def order_pay_at_cj(*, order_id: int, job_id: str | None = None) -> Order | None
         if detail.status in PAID_AT_CJ:
             return _paid(order, detail.order_amount, detail.paid_at, "Found paid at CJ.", job_id)
         if detail.status not in PAYABLE_AT_CJ:
-            return _record(order.pk, f"Not paid at CJ: CJ says the order is {detail.status}.", data={"job_id": job_id})
+            return order_cj_payment_record(
+                order.pk, f"Not paid at CJ: CJ says the order is {detail.status}.", data={"job_id": job_id}
+            )
         amount = detail.order_amount
         if amount is None:
             return _hold(
@@ -151,7 +153,7 @@ def order_pay_at_cj(*, order_id: int, job_id: str | None = None) -> Order | None
         try:
             _pay(client, order, detail, job_id)
         except CJBalanceInsufficientError as error:
-            return _record(
+            return order_cj_payment_record(
                 order.pk,
                 f"Waiting for CJ balance: it does not cover {amount} {order.currency} ({error.message}).",
                 data={"job_id": job_id, "code": error.code},
@@ -181,7 +183,7 @@ def _pay(client: CJClient, order: Order, detail: OrderDetail, job_id: str | None
     data = {"job_id": job_id}
     if status == "CREATED":
         client.add_cart(cj_order_ids=[cj_id])
-        _record(order.pk, "Added to CJ's cart.", data=data)
+        order_cj_payment_record(order.pk, "Added to CJ's cart.", data=data)
         status = "IN_CART"
     if status == "IN_CART":
         confirmation = client.add_cart_confirm(cj_order_ids=[cj_id])
@@ -190,7 +192,7 @@ def _pay(client: CJClient, order: Order, detail: OrderDetail, job_id: str | None
                 f"CJ did not confirm the cart: {'; '.join(confirmation.intercepted) or 'no shipment'}",
                 endpoint="shopping/order/addCartConfirm",
             )
-        order = _record(
+        order = order_cj_payment_record(
             order.pk,
             f"Confirmed at CJ as shipment {confirmation.shipment_order_id}.",
             data=data,
@@ -201,21 +203,21 @@ def _pay(client: CJClient, order: Order, detail: OrderDetail, job_id: str | None
         return
     if not order.cj_pay_id:
         parent = client.save_generate_parent_order(shipment_order_id=order.cj_shipment_order_id)
-        order = _record(
+        order = order_cj_payment_record(
             order.pk, f"CJ parent order ready to pay ({parent.pay_id}).", data=data, cj_pay_id=parent.pay_id
         )
     client.pay_balance_v2(shipment_order_id=order.cj_shipment_order_id, pay_id=order.cj_pay_id)
 
 
 def _hold(order: Order, amount: Decimal, message: str, data: dict[str, Any]) -> Order:
-    held = _record(order.pk, message, data=data, cj_payment_status=Status.HELD, cj_order_amount=amount)
+    held = order_cj_payment_record(order.pk, message, data=data, cj_payment_status=Status.HELD, cj_order_amount=amount)
     logger.warning("orders.cj_payment.held", extra={"order": order.number, "amount": str(amount), **data})
     return held
 
 
 def _paid(order: Order, amount: Decimal | None, paid_at: datetime | None, how: str, job_id: str | None) -> Order:
     amount = amount if amount is not None else order.cj_order_amount
-    paid = _record(
+    paid = order_cj_payment_record(
         order.pk,
         f"{how} {amount} {order.currency}.",
         data={"job_id": job_id},

@@ -140,11 +140,11 @@ def test_insufficient_balance_waits_then_pays_once_the_balance_allows(sim_varian
     assert _cj_order(cj_simulator, order.number)["orderStatus"] == "UNPAID"
 
     # the balance check with the balance still short releases nothing
-    assert cj_balance_check() == {"balance": "1.00", "released": 0, "reenqueued": 0}
+    assert cj_balance_check() == {"balance": "1.00", "released": 0, "reenqueued": 0, "made_due": 0}
     assert run_worker(CREATE_ORDER) == {"finished": 0, "failed": 0}
 
     cj_simulator.set_balance("50.00")
-    assert cj_balance_check() == {"balance": "50.00", "released": 1, "reenqueued": 0}
+    assert cj_balance_check() == {"balance": "50.00", "released": 1, "reenqueued": 0, "made_due": 0}
     assert run_worker(CREATE_ORDER) == {"finished": 0, "failed": 0}  # the order's pay job id, reused
 
     order.refresh_from_db()
@@ -235,7 +235,7 @@ def test_lost_payment_job_is_reenqueued_by_the_balance_check(sim_variants, cj_si
 
     get_queue(CREATE_ORDER).empty()  # the pay job was lost (Redis restored from an older snapshot)
 
-    assert cj_balance_check() == {"balance": "1000.00", "released": 0, "reenqueued": 1}
+    assert cj_balance_check() == {"balance": "1000.00", "released": 0, "reenqueued": 1, "made_due": 0}
     assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
     assert Order.objects.get(pk=order.pk).cj_payment_status == "paid"
 
@@ -277,3 +277,21 @@ def test_balance_above_the_threshold_is_healthy(cj_simulator, settings, client):
         "amount": "1000.00",
         "alert_below": "100.00",
     }
+
+
+def test_placed_order_that_never_became_due_is_made_due_and_paid(sim_variants, cj_simulator, run_worker, settings):
+    # given: CJ has the order, and it reached `placed` without its payment becoming due
+    settings.ORDERS_STUCK_AFTER_SECONDS = 0
+    order = place_order(sim_variants[0])
+    order_forward_to_cj(order_id=order.pk)
+    Order.objects.filter(pk=order.pk).update(cj_payment_status="")
+    from django_rq import get_queue
+
+    get_queue(CREATE_ORDER).empty()
+
+    assert cj_balance_check() == {"balance": "1000.00", "released": 0, "reenqueued": 0, "made_due": 1}
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    assert order.cj_payment_status == "paid"
+    assert _payment_timeline(order)[0] == "CJ payment due (found placed, not yet due)."
