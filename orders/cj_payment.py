@@ -136,15 +136,11 @@ def order_pay_at_cj(*, order_id: int, job_id: str | None = None) -> Order | None
         detail = client.get_order(order_id=order.cj_order_id or order.number)
         if detail.status in PAID_AT_CJ:
             return _paid(order, detail.order_amount, detail.paid_at, "Found paid at CJ.", job_id)
-        if detail.status not in PAYABLE_AT_CJ:
-            return order_cj_payment_record(
-                order.pk, f"Not paid at CJ: CJ says the order is {detail.status}.", data={"job_id": job_id}
-            )
         amount = detail.order_amount
+        if detail.status not in PAYABLE_AT_CJ:  # e.g. CANCELLED at CJ: nothing to pay, staff to look
+            return _hold(order, amount, f"Held for staff: CJ says the order is {detail.status}.", {"job_id": job_id})
         if amount is None:
-            return _hold(
-                order, Decimal("0.00"), "Held for staff: CJ did not say the order's amount.", {"job_id": job_id}
-            )
+            return _hold(order, None, "Held for staff: CJ did not say the order's amount.", {"job_id": job_id})
         if order.cj_payment_approved_at is None:
             refusal = _guard_refusal(order, amount)
             if refusal is not None:
@@ -209,7 +205,7 @@ def _pay(client: CJClient, order: Order, detail: OrderDetail, job_id: str | None
     client.pay_balance_v2(shipment_order_id=order.cj_shipment_order_id, pay_id=order.cj_pay_id)
 
 
-def _hold(order: Order, amount: Decimal, message: str, data: dict[str, Any]) -> Order:
+def _hold(order: Order, amount: Decimal | None, message: str, data: dict[str, Any]) -> Order:
     held = order_cj_payment_record(order.pk, message, data=data, cj_payment_status=Status.HELD, cj_order_amount=amount)
     logger.warning("orders.cj_payment.held", extra={"order": order.number, "amount": str(amount), **data})
     return held

@@ -295,3 +295,18 @@ def test_placed_order_that_never_became_due_is_made_due_and_paid(sim_variants, c
     order.refresh_from_db()
     assert order.cj_payment_status == "paid"
     assert _payment_timeline(order)[0] == "CJ payment due (found placed, not yet due)."
+
+
+def test_order_cancelled_at_cj_is_held_not_paid(sim_variants, cj_simulator, run_worker):
+    order = place_order(sim_variants[0])
+    order_forward_to_cj(order_id=order.pk)
+    order.refresh_from_db()
+    cj_simulator.advance_order(order.number, "CANCELLED")
+
+    run_worker(CREATE_ORDER)
+
+    order.refresh_from_db()
+    assert order.cj_payment_status == "held"
+    assert _payment_timeline(order)[-1] == "Held for staff: CJ says the order is CANCELLED."
+    assert _pay_calls(cj_simulator) == [0, 0, 0, 0, 0]
+    assert cj_simulator.balance()["amount"] == "1000.00"
