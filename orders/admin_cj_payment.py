@@ -5,14 +5,18 @@ Kept apart from `orders/admin.py` (other back-office work edits that file): `Ord
 `CJPaymentAdminMixin` and lists its fieldset, read-only fields, filter and action.
 """
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 
+from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 from config.users import admin_request_user
+from orders.cj_balance import cj_balance_snapshot
 from orders.cj_payment import order_cj_payment_approve
 from orders.errors import CJPaymentNotHeld
 from orders.models import Order
@@ -76,3 +80,45 @@ class CJPaymentAdminMixin(admin.ModelAdmin):
             self.message_user(
                 request, f"{refused} order(s) were not held for approval and were left unchanged.", messages.WARNING
             )
+
+
+def cj_payment_panels(request: HttpRequest) -> Iterator[DashboardPanel]:
+    """The dashboard's "Payment at CJ" panel (staff with change_order): placed orders held for
+    approval, waiting for balance or due, and the CJ balance at the last check."""
+    # For who runs orders (change_order), not every viewer (Sales): the CJ balance is the shop's money.
+    if not request.user.has_perm("orders.change_order"):  # anonymous included: no panel, no error
+        return
+    counts = dict(
+        Order.objects.filter(status=Order.Status.PLACED)
+        .values_list("cj_payment_status")
+        .annotate(n=Count("id"))
+        .values_list("cj_payment_status", "n")
+    )
+    url = reverse("admin:orders_order_changelist")
+    items = [
+        DashboardItem(
+            label=label,
+            value=counts.get(status, 0),
+            url=f"{url}?cj_payment_status__exact={status}",
+            badge=badge if counts.get(status, 0) else "",
+        )
+        for status, label, badge in (
+            (Order.CJPaymentStatus.HELD, "Held for staff approval", "warning"),
+            (Order.CJPaymentStatus.WAITING_BALANCE, "Waiting for CJ balance", "danger"),
+            (Order.CJPaymentStatus.DUE, "Due", ""),
+        )
+    ]
+    snapshot = cj_balance_snapshot()
+    if snapshot is not None:
+        items.append(
+            DashboardItem(
+                label="CJ balance",
+                value=f"{snapshot.amount} USD",
+                value_badge="danger" if snapshot.is_alerting else "",
+                hint=f"checked {snapshot.checked_at:%Y-%m-%d %H:%M} UTC; alert below {snapshot.alert_below}",
+            )
+        )
+    yield DashboardPanel(key="orders-cj-payment", title="Payment at CJ", order=36, kind="stats", items=tuple(items))
+
+
+dashboard_panel_register(cj_payment_panels)

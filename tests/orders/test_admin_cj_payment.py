@@ -6,8 +6,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.test import RequestFactory
 
+from config.dashboard import dashboard_panels
 from config.queues import CREATE_ORDER, get_queue
+from orders.cj_balance import SNAPSHOT_KEY
 from orders.models import Order
 from tests.orders.factories import OrderFactory
 
@@ -103,3 +106,29 @@ def test_changelist_filters_by_cj_payment_status(client):
     page = client.get("/admin/orders/order/?cj_payment_status__exact=held").content.decode()
 
     assert held.number in page and paid.number not in page
+
+
+def test_dashboard_panel_counts_held_and_waiting_orders_and_shows_the_balance(client):
+    user = _staff(client, "runner", "view_order", "change_order")
+    _held(), _held(), OrderFactory(status=Order.Status.PLACED, cj_payment_status="waiting_balance")
+    get_queue(CREATE_ORDER).connection.set(
+        SNAPSHOT_KEY,
+        '{"amount": "42.50", "frozen": "0.00", "bonus": "0.00", "checked_at": "2026-12-02T01:00:00+00:00"}',
+    )
+    request = RequestFactory().get("/admin/")
+    request.user = user
+
+    (panel,) = [panel for panel in dashboard_panels(request) if panel.key == "orders-cj-payment"]
+
+    assert [(item.label, item.value, item.badge, item.value_badge) for item in panel.items] == [
+        ("Held for staff approval", 2, "warning", ""),
+        ("Waiting for CJ balance", 1, "danger", ""),
+        ("Due", 0, "", ""),
+        ("CJ balance", "42.50 USD", "", "danger"),
+    ]
+    assert panel.items[3].hint == "checked 2026-12-02 01:00 UTC; alert below 100.00"
+    assert "Payment at CJ" in client.get("/admin/").content.decode()
+    user.user_permissions.remove(Permission.objects.get(codename="change_order"))
+    viewer = get_user_model().objects.get(pk=user.pk)  # permissions cached on the instance
+    request.user = viewer
+    assert "orders-cj-payment" not in [panel.key for panel in dashboard_panels(request)]

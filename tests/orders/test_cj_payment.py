@@ -264,6 +264,7 @@ def test_balance_check_stores_the_balance_and_alerts_below_the_threshold(cj_simu
     assert 'cj_balance_usd{kind="available"} 42.5' in metrics
     assert "cj_balance_alerting 1.0" in metrics
     assert "cj_balance_alert_below_usd 100.0" in metrics
+    assert 'orders_cj_payment{status="held"} 0.0' in metrics
 
 
 def test_balance_above_the_threshold_is_healthy(cj_simulator, settings, client):
