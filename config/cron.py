@@ -10,7 +10,7 @@ from rq import cron
 from catalog.jobs import incremental_sync_scheduled_job, stock_refresh_scheduled_job
 from config.jobs import sessions_clear_expired_job
 from config.queues import CREATE_ORDER, PROCESS_WEBHOOK, SYNC_PRODUCTS, UPDATE_STOCK
-from orders.jobs import orders_sweep_job
+from orders.jobs import cj_balance_check_job, orders_sweep_job
 from webhooks.jobs import webhooks_sweep_scheduled_job
 
 # Housekeeping rides the low-urgency catalog queue.
@@ -32,6 +32,10 @@ cron.register(
 
 # Orders: re-enqueue orders whose enqueue was lost; ask CJ about quiet ones.
 cron.register(orders_sweep_job, CREATE_ORDER, interval=60, name="orders-sweep")
+# Orders: read the CJ balance (alert when low), pay orders waiting for it, re-enqueue lost CJ payments.
+cron.register(
+    cj_balance_check_job, CREATE_ORDER, interval=settings.CJ_BALANCE_CHECK_SECONDS, name="orders-cj-balance-check"
+)
 
 # Webhooks: enqueue events stored but never processed (Redis was down); log the pause guard's alert.
 cron.register(

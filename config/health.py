@@ -1,6 +1,7 @@
 """/health: database, Redis, CJ reachability and queue status, each with its latency.
 
-200 when the database and Redis answer (`ok`, or `degraded` when CJ or the workers are missing);
+200 when the database and Redis answer (`ok`, or `degraded` when CJ or the workers are missing,
+or the CJ balance is below its alert threshold);
 503 when the database or Redis is down. Every check runs in a thread with a deadline, so the
 answer comes within about 2 seconds even when a dependency hangs.
 """
@@ -115,6 +116,25 @@ def _check_webhooks() -> dict[str, Any]:
     }
 
 
+def _check_cj_balance() -> dict[str, Any]:
+    """The CJ balance at the last check: error (degraded) below CJ_BALANCE_ALERT_BELOW, before it runs out."""
+    from orders.cj_balance import cj_balance_snapshot
+
+    snapshot = cj_balance_snapshot()
+    if snapshot is None:
+        return {"amount": None, "checked_at": None, "alert_below": settings.CJ_BALANCE_ALERT_BELOW}
+    if snapshot.is_alerting:
+        raise RuntimeError(
+            f"CJ balance {snapshot.amount} USD is below CJ_BALANCE_ALERT_BELOW {snapshot.alert_below} "
+            f"(checked {snapshot.checked_at.isoformat()}): top it up in MyCJ"
+        )
+    return {
+        "amount": str(snapshot.amount),
+        "checked_at": snapshot.checked_at.isoformat(),
+        "alert_below": str(snapshot.alert_below),
+    }
+
+
 class _Degraded(Exception):
     def __init__(self, details: dict[str, Any], message: str) -> None:
         super().__init__(message)
@@ -136,6 +156,7 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "cj_points": _check_cj_points,
     "queues": _check_queues,
     "webhooks": _check_webhooks,
+    "cj_balance": _check_cj_balance,
 }
 
 

@@ -80,6 +80,14 @@ ORDERS_STUCK_AFTER_SECONDS = env.int("ORDERS_STUCK_AFTER_SECONDS", default=300) 
 ORDERS_STATUS_CHECK_AFTER_SECONDS = env.int("ORDERS_STATUS_CHECK_AFTER_SECONDS", default=6 * 3600)
 ORDERS_STATUS_CHECK_BATCH = env.int("ORDERS_STATUS_CHECK_BATCH", default=100)
 
+# --- Orders: paying CJ from the CJ balance (orders/cj_payment.py) -------------------------------
+# The day's (UTC) CJ spending beyond which an order waits for staff approval; 0 turns the limit off.
+CJ_DAILY_SPEND_LIMIT = env.str("CJ_DAILY_SPEND_LIMIT", default="500.00")
+# Below this CJ balance (USD) the balance check logs an alert and /health reports degraded.
+CJ_BALANCE_ALERT_BELOW = env.str("CJ_BALANCE_ALERT_BELOW", default="100.00")
+# Seconds between balance checks (getBalance; pays the orders waiting for balance when it allows).
+CJ_BALANCE_CHECK_SECONDS = env.int("CJ_BALANCE_CHECK_SECONDS", default=300)
+
 # --- Payments (buyer side: Stripe, or a storefront that takes payment elsewhere) ----------------
 # "stripe": intake creates a PaymentIntent and the order waits for payment_intent.succeeded;
 # "external": intake needs the storefront's API token and a payment reference, orders start paid.

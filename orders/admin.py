@@ -21,6 +21,7 @@ from config.users import admin_request_user
 from crm.admin.customers import customer_inline_register
 from orders import payment_flow, selectors, services
 from orders.admin_actions import ORDER_OBJECT_ACTIONS, order_is_deletable
+from orders.admin_cj_payment import CJ_PAYMENT_FIELDS, CJ_PAYMENT_FIELDSET, CJPaymentAdminMixin
 from orders.errors import OrderNotCancellable, OrderNotRetryable, OutOfStock
 from orders.models import Order, OrderEvent, OrderItem
 
@@ -94,24 +95,24 @@ def order_status_badge_html(order: Order) -> str:
 
 
 @admin.register(Order)
-class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
+class OrderAdmin(CJPaymentAdminMixin, ObjectActionsMixin, admin.ModelAdmin):
     # Chosen for 1366 px (tests/test_admin_walk_browser.py): total, CJ id, tracking and failure
     # reason stay in view beside the filters; the customer is on the order page.
     list_display = ("number", "created", "status_badge", "shipping_country_code", "total", "cj_order_id",
                     "tracking_number", "failure_reason")  # fmt: skip
     list_filter = ("status", "payment_held", "created_at", "shipping_country_code", HasTrackingFilter,
-                   "failure_reason", "payment_provider")  # fmt: skip
+                   "failure_reason", "payment_provider", "cj_payment_status")  # fmt: skip
     search_fields = ("number", "email", "cj_order_id", "tracking_number", "payment_intent_id", "payment_reference")
     date_hierarchy = "created_at"
     inlines = (OrderItemInline, OrderEventInline)
-    actions = ("retry_forwarding", "cancel_orders", "refund_buyer", "export_csv")
+    actions = ("retry_forwarding", "cancel_orders", "refund_buyer", "approve_cj_payment", "export_csv")
     object_actions = ORDER_OBJECT_ACTIONS
     readonly_fields = ("number", "customer_link", "status_badge", "status_changed_at", "items_total", "shipping_total",
                        "total", "currency", "cj_order_id", "cj_status", "cj_checked_at", "tracking_number",
                        "tracking_url", "failure_reason", "failure_message", "last_cj_answer", "created_at",
                        "updated_at", "payment_provider", "payment_intent_id", "payment_reference", "paid_amount",
                        "paid_at", "payment_held", "payment_hold_reason", "refund_id", "refunded_amount",
-                       "refunded_at")  # fmt: skip
+                       "refunded_at", *CJ_PAYMENT_FIELDS)  # fmt: skip
     fieldsets = (
         (None, {"fields": ("number", "status_badge", "status_changed_at", "customer_link", "email", "phone")}),
         (
@@ -162,6 +163,7 @@ class OrderAdmin(ObjectActionsMixin, admin.ModelAdmin):
                 )
             },
         ),
+        CJ_PAYMENT_FIELDSET,
         ("Dates", {"fields": ("created_at", "updated_at")}),
     )
 

@@ -78,3 +78,11 @@ class ShippingUnavailable(DomainError):
     status = 503
     code = "service_unavailable"
     message = "Shipping quotes are unavailable right now; try again shortly."
+
+
+class CJPaymentNotHeld(DomainError):
+    """Only an order whose CJ payment is held for approval can be approved (409)."""
+
+    status = 409
+    code = "cj_payment_not_held"
+    message = "This order's CJ payment is not held for approval."

@@ -15,6 +15,7 @@ from django.utils import timezone
 from integrations.cj.client import get_client
 from integrations.cj.errors import CJDuplicateOrderError, CJError, CJNotFoundError, CJPermanentError
 from integrations.cj.types import OrderLine, OrderRequest
+from orders.cj_payment import order_cj_payment_enqueue
 from orders.models import Order, OrderEvent
 from orders.services import order_event_add, order_fail, order_transition
 
@@ -90,9 +91,11 @@ def _mark_placed(
     order_id: int, cj_order_id: str, cj_status: str, message: str, job_id: str | None, sent_at: datetime | None = None
 ) -> Order:
     """`placed`, dated when we sent it (created now) or now (found at CJ, created at an unknown
-    earlier moment: counting its units as ours a little longer under-sells, never oversells)."""
+    earlier moment: counting its units as ours a little longer under-sells, never oversells); once
+    placed, its CJ payment is due (paid by orders.cj_payment's job)."""
     order = Order.objects.select_for_update().get(pk=order_id)
-    return order_transition(
+    payment_due = order.cj_payment_status == Order.CJPaymentStatus.NONE
+    order = order_transition(
         order=order,
         to_status=Order.Status.PLACED,
         message=message,
@@ -101,7 +104,11 @@ def _mark_placed(
         cj_status=cj_status,
         last_cj_response={"orderId": cj_order_id, "orderStatus": cj_status},
         placed_at=sent_at or timezone.now(),
+        **({"cj_payment_status": Order.CJPaymentStatus.DUE} if payment_due else {}),
     )
+    if payment_due and order.cj_payment_status == Order.CJPaymentStatus.DUE:
+        order_cj_payment_enqueue(order)
+    return order
 
 
 def order_forwarding_retry_note(

@@ -4,10 +4,17 @@ from rq import get_current_job
 from rq.job import Job
 
 from integrations.cj.errors import CJError
+from orders.cj_balance import cj_balance_check
+from orders.cj_payment import order_pay_at_cj
 from orders.cj_updates import order_sync_cj_status
 from orders.forwarding import order_forward_to_cj, order_forwarding_retry_note
 from orders.payment_flow import order_expire, order_payment_check, order_payment_intent_cancel, order_refund
 from orders.sweeps import orders_sweep
+
+
+def _job_id() -> str | None:
+    job = get_current_job()
+    return job.id if job else None
 
 
 def order_forward_to_cj_job(order_id: int) -> str | None:
@@ -67,3 +74,14 @@ def order_payment_intent_cancel_job(order_id: int) -> str | None:
 def order_refund_job(order_id: int) -> str | None:
     """Refund the buyer of an order that ended before CJ shipped it."""
     return order_refund(order_id=order_id).status
+
+
+def order_pay_at_cj_job(order_id: int) -> str | None:
+    """Pay one placed order at CJ from the balance (or hold it, or let it wait for balance)."""
+    order = order_pay_at_cj(order_id=order_id, job_id=_job_id())
+    return order.cj_payment_status if order else None
+
+
+def cj_balance_check_job() -> dict[str, str | int]:
+    """Periodic: read the CJ balance, alert when low, pay orders waiting for it; re-enqueue lost payments."""
+    return cj_balance_check()

@@ -61,6 +61,15 @@ class Order(models.Model):
         STRIPE = "stripe", "Stripe"
         EXTERNAL = "external", "External (storefront)"
 
+    class CJPaymentStatus(models.TextChoices):
+        """Paying CJ for a placed order from the CJ balance (orders/cj_payment.py); not a status."""
+
+        NONE = "", "Not due"
+        DUE = "due", "Due"
+        HELD = "held", "Held for staff approval"
+        WAITING_BALANCE = "waiting_balance", "Waiting for CJ balance"
+        PAID = "paid", "Paid at CJ"
+
     number = models.CharField(max_length=20, unique=True, help_text="Public number; CJ's orderNumber.")
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="orders")
     email = models.EmailField(max_length=254)
@@ -108,6 +117,20 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     request_hash = models.CharField(max_length=64, blank=True)
     access_token = models.CharField(max_length=64, help_text="Lets the buyer read this order.")
+    # --- paying CJ (orders/cj_payment.py) ---
+    cj_payment_status = models.CharField(
+        "CJ payment", max_length=16, choices=CJPaymentStatus.choices, blank=True, default=CJPaymentStatus.NONE
+    )
+    cj_order_amount = models.DecimalField(
+        "CJ order amount", max_digits=12, decimal_places=2, null=True, blank=True, help_text="CJ's orderAmount, USD."
+    )
+    cj_paid_amount = models.DecimalField("paid at CJ", max_digits=12, decimal_places=2, null=True, blank=True)
+    cj_paid_at = models.DateTimeField("paid at CJ at", null=True, blank=True)
+    cj_payment_approved_at = models.DateTimeField(
+        "CJ payment approved at", null=True, blank=True, help_text="Staff approved paying beyond the cost guard."
+    )
+    cj_shipment_order_id = models.CharField("CJ shipment order id", max_length=64, blank=True)
+    cj_pay_id = models.CharField("CJ pay id", max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -132,7 +155,12 @@ class Order(models.Model):
                 ),
                 name="orders_order_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(cj_payment_status__in=["", "due", "held", "waiting_balance", "paid"]),
+                name="orders_order_cj_payment_status_valid",
+            ),
         ]
+        permissions = [("approve_cj_payment", "Can approve a held payment at CJ")]
         indexes = [
             models.Index(fields=["status", "status_changed_at"], name="orders_status_changed_idx"),
             models.Index(fields=["shipping_country_code"], name="orders_country_idx"),
@@ -141,6 +169,8 @@ class Order(models.Model):
             models.Index(fields=["email"], name="orders_email_idx"),
             models.Index(fields=["placed_at"], name="orders_placed_at_idx"),
             models.Index(fields=["payment_intent_id"], name="orders_payment_intent_idx"),
+            models.Index(fields=["cj_payment_status"], name="orders_cj_payment_idx"),
+            models.Index(fields=["cj_paid_at"], name="orders_cj_paid_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -83,6 +83,19 @@ class SimulatorHandle:
     def advance_order(self, order_id: str, status: str | None = None) -> dict[str, Any]:
         return self._control("POST", "orders/advance", {"order_id": order_id, "status": status})
 
+    def balance(self) -> dict[str, Any]:
+        """{"amount": "1000.00", "restricted": false}: the account's CJ balance."""
+        return self._control("GET", "balance")
+
+    def set_balance(self, amount: str | None = None, *, restricted: bool | None = None) -> dict[str, Any]:
+        """Set the CJ balance (USD) and/or restrict balance payment (CJ then answers 1604001)."""
+        body: dict[str, Any] = {}
+        if amount is not None:
+            body["amount"] = amount
+        if restricted is not None:
+            body["restricted"] = restricted
+        return self._control("POST", "balance", body)
+
     def fault(
         self,
         kind: str,

@@ -17,12 +17,15 @@ from integrations.cj import request_bodies, responses
 from integrations.cj.errors import CJPermanentError
 from integrations.cj.transport import CJTransport, ClientConfig
 from integrations.cj.types import (
+    Balance,
+    CartConfirmation,
     Category,
     CreatedOrder,
     FreightOption,
     OrderDetail,
     OrderLine,
     OrderRequest,
+    ParentOrder,
     Product,
     ProductPage,
     TrackInfo,
@@ -158,9 +161,48 @@ class CJClient(CJTransport):
         self._call("PATCH", "shopping/order/confirmOrder", body=body, idempotent=False)
 
     def pay_balance(self, *, cj_order_id: str) -> None:
-        """`shopping/pay/payBalance`: pay from the CJ balance (UNPAID -> UNSHIPPED); 1604000 when short."""
+        """`shopping/pay/payBalance`: pay one confirmed order from the CJ balance (UNPAID -> UNSHIPPED).
+
+        Sent once. Raises CJBalanceInsufficientError (1604000), CJBalanceRestrictedError (1604001),
+        CJPaymentFailedError (1603101) or CJTransientError (the payment may have happened: read the order).
+        """
         body = request_bodies.order_id_params(order_id=cj_order_id)
         self._call("POST", "shopping/pay/payBalance", body=body, idempotent=False)
+
+    # --- payment: cart -> shipment -> parent order -> payBalanceV2 (CJ's documented flow) ------
+    def add_cart(self, *, cj_order_ids: Sequence[str]) -> None:
+        """`shopping/order/addCart`: put created orders (CJ ids) into the cart (CREATED -> IN_CART). Sent once."""
+        body = request_bodies.cart_body(cj_order_ids=cj_order_ids)
+        self._call("POST", "shopping/order/addCart", body=body, idempotent=False)
+
+    def add_cart_confirm(self, *, cj_order_ids: Sequence[str]) -> CartConfirmation:
+        """`shopping/order/addCartConfirm`: confirm orders in the cart (-> UNPAID) as one shipment. Sent once."""
+        body = request_bodies.cart_body(cj_order_ids=cj_order_ids)
+        data = self._call("POST", "shopping/order/addCartConfirm", body=body, idempotent=False)
+        endpoint = "shopping/order/addCartConfirm"
+        return self._parse(endpoint, responses.parse_cart_confirmation, _object(data, endpoint))
+
+    def save_generate_parent_order(self, *, shipment_order_id: str) -> ParentOrder:
+        """`shopping/order/saveGenerateParentOrder`: the shipment's parent order and its payId."""
+        body = request_bodies.parent_order_body(shipment_order_id=shipment_order_id)
+        data = self._call("POST", "shopping/order/saveGenerateParentOrder", body=body, idempotent=False)
+        endpoint = "shopping/order/saveGenerateParentOrder"
+        return self._parse(endpoint, responses.parse_parent_order, _object(data, endpoint))
+
+    def pay_balance_v2(self, *, shipment_order_id: str, pay_id: str) -> None:
+        """`shopping/pay/payBalanceV2`: pay a parent order from the CJ balance (its orders -> UNSHIPPED).
+
+        Sent once, never retried here. Raises CJBalanceInsufficientError (1604000),
+        CJBalanceRestrictedError (1604001), CJPaymentFailedError (1603101), or CJTransientError
+        (the payment may have happened: read the order before paying again).
+        """
+        body = request_bodies.pay_balance_v2_body(shipment_order_id=shipment_order_id, pay_id=pay_id)
+        self._call("POST", "shopping/pay/payBalanceV2", body=body, idempotent=False)
+
+    def get_balance(self) -> Balance:
+        """`shopping/pay/getBalance`: the account's balance in USD (a read; retried when transient)."""
+        data = self._call("GET", "shopping/pay/getBalance")
+        return self._parse("shopping/pay/getBalance", responses.parse_balance, _object(data, "getBalance"))
 
     # --- webhook --------------------------------------------------------------------------------
     def set_webhook(self, *, callback_url: str, enable: bool = True) -> None:

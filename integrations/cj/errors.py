@@ -12,7 +12,11 @@ Every error carries `code` (CJ's code, or the HTTP status for transport failures
     │   └── CJNotConfiguredError  no CJ_API_KEY to log in with (CJ was never asked)
     └── CJPermanentError        parameters, not found, duplicates, balance, logistics ...
         ├── CJNotFoundError     1602000, 1602001, 1602002, 1602003, 1603100; getOrderDetail's 1600300
-        └── CJDuplicateOrderError  1603003: CJ already has an order with this orderNumber
+        ├── CJDuplicateOrderError  1603003: CJ already has an order with this orderNumber
+        └── CJPaymentError      paying from the CJ balance was refused
+            ├── CJBalanceInsufficientError  1604000: the balance does not cover the amount
+            ├── CJBalanceRestrictedError    1604001: balance payment temporarily restricted (pay in MyCJ)
+            └── CJPaymentFailedError        1603101: CJ refused this payment (e.g. paid already)
 
 A permanent error also carries `reason`, what went wrong in the shop's words (`REASONS`), so that
 no code outside `integrations/cj` needs CJ's numbers.
@@ -105,6 +109,27 @@ class CJDuplicateOrderError(CJPermanentError):
     """CJ already has an order with this orderNumber: an earlier or concurrent attempt won."""
 
 
+class CJPaymentError(CJPermanentError):
+    """CJ refused to take the payment from the balance."""
+
+
+class CJBalanceInsufficientError(CJPaymentError):
+    """1604000: the balance does not cover the amount; it may once the balance is topped up."""
+
+
+class CJBalanceRestrictedError(CJPaymentError):
+    """1604001: CJ temporarily restricts balance payment for the account; pay in MyCJ."""
+
+
+class CJPaymentFailedError(CJPaymentError):
+    """1603101: CJ refused this payment (paid already, cancelled, ...); read the order's state."""
+
+
+PAYMENT_ERRORS: dict[int, type[CJPaymentError]] = {
+    1604000: CJBalanceInsufficientError,
+    1604001: CJBalanceRestrictedError,
+    1603101: CJPaymentFailedError,
+}
 TRANSIENT_CODES = frozenset({1600000, 1600301})
 # CJ's points page: an exhausted day answers HTTP 429 with this code in the body (not 1600200).
 POINTS_EXHAUSTED_CODE = 429
@@ -209,4 +234,6 @@ def classify(
         return CJNotFoundError(message, reason=reason, **kwargs)
     if code == DUPLICATE_ORDER_CODE:
         return CJDuplicateOrderError(message, reason=reason, **kwargs)
+    if code in PAYMENT_ERRORS:
+        return PAYMENT_ERRORS[code](message, reason=reason, **kwargs)
     return CJPermanentError(message or f"HTTP {http_status}", reason=reason, **kwargs)

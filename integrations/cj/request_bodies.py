@@ -139,6 +139,21 @@ def order_list_params(*, page: int, size: int, status: str | None, order_ids: Se
 
 
 # --- webhook ------------------------------------------------------------------------------------
+def cart_body(*, cj_order_ids: Sequence[str]) -> dict[str, Any]:
+    """`addCart` / `addCartConfirm`: CJ's order ids (at most 200)."""
+    if not cj_order_ids or len(cj_order_ids) > 200:
+        raise ValueError("the cart takes 1-200 CJ order ids")
+    return {"cjOrderIdList": [str(value) for value in cj_order_ids]}
+
+
+def parent_order_body(*, shipment_order_id: str) -> dict[str, Any]:
+    return {"shipmentOrderId": shipment_order_id}
+
+
+def pay_balance_v2_body(*, shipment_order_id: str, pay_id: str) -> dict[str, Any]:
+    return {"shipmentOrderId": shipment_order_id, "payId": pay_id}
+
+
 def webhook_set_body(*, callback_url: str, enable: bool) -> dict[str, Any]:
     """The `webhook/set` body: the same setting for product, stock, order and logistics messages."""
     family = {"type": "ENABLE" if enable else "CANCEL", "callbackUrls": [callback_url]}

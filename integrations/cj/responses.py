@@ -28,12 +28,15 @@ from integrations.cj.coercion import (
     to_weight_range,
 )
 from integrations.cj.types import (
+    Balance,
+    CartConfirmation,
     Category,
     CreatedOrder,
     DecimalRange,
     FreightOption,
     Inventory,
     OrderDetail,
+    ParentOrder,
     Product,
     ProductPage,
     ProductSummary,
@@ -338,3 +341,36 @@ def parse_order_detail(data: Mapping[str, Any]) -> OrderDetail:
 def parse_order_list(data: Mapping[str, Any] | None) -> tuple[OrderDetail, ...]:
     """`shopping/order/list`: the rows of one page."""
     return tuple(parse_order_detail(row) for row in (data or {}).get("list") or ())
+
+
+# --- payment ------------------------------------------------------------------------------------
+def parse_cart_confirmation(data: Mapping[str, Any]) -> CartConfirmation:
+    """`shopping/order/addCartConfirm` data."""
+    intercepted = tuple(
+        to_str(row.get("message") or row.get("orderId")) if isinstance(row, Mapping) else to_str(row)
+        for row in to_list(data.get("interceptOrders"))
+    )
+    return CartConfirmation(
+        success_count=to_int(data.get("successCount")),
+        submit_success=data.get("submitSuccess") is True,
+        shipment_order_id=to_str(data.get("shipmentsId") or data.get("shipmentOrderId")),
+        intercepted=intercepted,
+    )
+
+
+def parse_parent_order(data: Mapping[str, Any]) -> ParentOrder:
+    """`shopping/order/saveGenerateParentOrder` data: the shipment and its payId."""
+    return ParentOrder(
+        shipment_order_id=to_str(require(data, "shipmentOrderId")), pay_id=to_str(require(data, "payId"))
+    )
+
+
+def parse_balance(data: Mapping[str, Any]) -> Balance:
+    """`shopping/pay/getBalance` data (USD): amount available, frozen, bonus (not withdrawable)."""
+
+    def cents(name: str) -> Decimal:
+        value = to_fee(data.get(name), field=name)  # CJ sends numbers (120.5): kept to the cent
+        return (value or Decimal(0)).quantize(Decimal("0.01"))
+
+    require(data, "amount")
+    return Balance(amount=cents("amount"), frozen=cents("freezeAmount"), bonus=cents("noWithdrawalAmount"))

@@ -183,6 +183,33 @@ class OrderDetail:
 
 
 @dataclass(frozen=True)
+class CartConfirmation:
+    """`shopping/order/addCartConfirm`: the confirmed orders form one shipment (`shipmentsId`)."""
+
+    success_count: int
+    submit_success: bool
+    shipment_order_id: str  # CJ's shipmentsId; "" when nothing was confirmed
+    intercepted: tuple[str, ...]  # CJ's messages about the orders it did not confirm
+
+
+@dataclass(frozen=True)
+class ParentOrder:
+    """`shopping/order/saveGenerateParentOrder`: what `payBalanceV2` pays."""
+
+    shipment_order_id: str
+    pay_id: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    """`shopping/pay/getBalance`, USD."""
+
+    amount: Decimal  # available
+    frozen: Decimal  # freezeAmount
+    bonus: Decimal  # noWithdrawalAmount
+
+
+@dataclass(frozen=True)
 class TrackInfo:
     tracking_number: str
     status: str

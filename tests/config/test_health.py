@@ -49,6 +49,7 @@ def test_everything_up_is_ok(client, cj_stub, registered_worker):
         "cj_points": "ok",
         "queues": "ok",
         "webhooks": "ok",
+        "cj_balance": "ok",
     }
     assert body["components"]["queues"]["queues"] == {
         name: {"queued": 0, "failed": 0, "workers": 1} for name in QUEUE_NAMES

@@ -39,6 +39,7 @@ def test_every_job_path_in_the_source_imports_to_a_callable():
     assert {
         "orders.jobs.order_forward_to_cj_job",
         "orders.jobs.order_sync_cj_status_job",
+        "orders.jobs.order_pay_at_cj_job",
         "webhooks.jobs.webhook_event_process_job",
         "catalog.jobs.products_sync_job",
         "catalog.jobs.product_refresh_job",
@@ -56,6 +57,7 @@ def test_every_scheduled_job_imports_to_a_callable_by_its_path(monkeypatch):
         "catalog-incremental-sync": "catalog.jobs.incremental_sync_scheduled_job",
         "catalog-stock-refresh": "catalog.jobs.stock_refresh_scheduled_job",
         "orders-sweep": "orders.jobs.orders_sweep_job",
+        "orders-cj-balance-check": "orders.jobs.cj_balance_check_job",
         "webhooks-sweep": "webhooks.jobs.webhooks_sweep_scheduled_job",
     }
     assert all(callable(import_string(path)) for path in scheduled.values())

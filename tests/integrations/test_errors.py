@@ -8,8 +8,12 @@ import pytest
 
 from integrations.cj.errors import (
     CJAuthError,
+    CJBalanceInsufficientError,
+    CJBalanceRestrictedError,
     CJDuplicateOrderError,
     CJNotFoundError,
+    CJPaymentError,
+    CJPaymentFailedError,
     CJPermanentError,
     CJQuotaExceededError,
     CJRateLimitedError,
@@ -32,7 +36,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "cj"
         ("error_1600300_param", "product/listV2", CJPermanentError),
         ("error_1602001_product_not_found", "product/query", CJNotFoundError),
         ("error_1603100_order_not_found", "shopping/order/confirmOrder", CJNotFoundError),
-        ("error_1604000_balance_insufficient", "shopping/pay/payBalance", CJPermanentError),
+        ("error_1604000_balance_insufficient", "shopping/pay/payBalance", CJBalanceInsufficientError),
         ("error_1605001_logistic_invalid", "shopping/order/createOrderV2", CJPermanentError),
         ("webhook_set_error_localhost", "webhook/set", CJPermanentError),
     ],
@@ -71,6 +75,10 @@ def test_error_samples_are_classified(sample, endpoint, error_class):
         (1600200, 429, "product/query", "Too much request", CJRateLimitedError),
         (1603003, 200, "shopping/order/createOrderV2", "already exists", CJDuplicateOrderError),
         (16900202, 200, "product/query", "method", CJPermanentError),
+        (1604000, 200, "shopping/pay/payBalanceV2", "Balance is insufficient", CJBalanceInsufficientError),
+        (1604001, 200, "shopping/pay/payBalanceV2", "pay in MyCJ", CJBalanceRestrictedError),
+        (1603101, 200, "shopping/pay/payBalanceV2", "pay fail", CJPaymentFailedError),
+        (1604000, 200, "shopping/order/createOrderV2", "Balance is insufficient", CJBalanceInsufficientError),
     ],
 )
 def test_codes_are_classified(code, http_status, endpoint, message, error_class):
@@ -96,3 +104,12 @@ def test_permanent_errors_carry_the_shops_reason(code, reason):
 
     assert isinstance(error, CJPermanentError)
     assert error.reason == reason
+
+
+@pytest.mark.parametrize("code", [1604000, 1604001, 1603101])
+def test_payment_refusals_are_permanent_payment_errors_never_retried(code):
+    error = classify(code=code, message="refused", endpoint="shopping/pay/payBalanceV2", request_id="r-1")
+
+    assert isinstance(error, CJPaymentError)
+    assert isinstance(error, CJPermanentError)
+    assert not isinstance(error, CJTransientError)

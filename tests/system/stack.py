@@ -154,7 +154,8 @@ class Stack:
             "CJ_OPEN_ID": "1234567890",
             "CJ_QPS": "20",
             "CJ_READ_TIMEOUT": "2",
-            "CJ_PAY_TYPE": "2",
+            "CJ_PAY_TYPE": "3",  # create only: the shop pays each placed order (orders/cj_payment.py)
+            "CJ_BALANCE_CHECK_SECONDS": "5",  # re-enqueues lost CJ payments, pays orders waiting for balance
             "CJ_WEBHOOK_URL": f"{self.web_url}/api/webhooks/cj",
             "STRIPE_API_BASE": self.stripe_url,
             "STRIPE_WEBHOOK_SECRET": "whsec_system_tests_only",

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import requests
@@ -152,6 +153,44 @@ def test_worker_killed_while_it_applies_a_payment_forwards_the_order_once(stack)
     )
     assert [row[0] for row in timeline] == ["awaiting_payment", "paid", "forwarding", "placed"]
     stack.processes["worker-1"] = stack.processes.pop("worker-2")
+
+
+def _cj_payments(stack: Stack, numbers: list[str]) -> dict[str, str]:
+    return dict(stack.sql("SELECT number, cj_payment_status FROM orders_order WHERE number = ANY(%s)", (numbers,)))
+
+
+def test_worker_killed_mid_cj_payment_pays_each_order_exactly_once(stack):
+    variant_ids = _variant_ids(stack)
+    balance_before = Decimal(stack.sim("GET", "balance")["amount"])
+    pay_calls_before = stack.sim("GET", "stats")["calls"].get("shopping/pay/payBalanceV2", 0)
+    stack.kill("worker-1")
+    # CJ takes the payment, but its answer comes late: the worker dies after CJ was paid, before it knows.
+    stack.sim("POST", "faults", {"kind": "timeout", "rate": 1.0, "endpoint": "shopping/pay/payBalanceV2",
+                                 "latency_ms": 1500})  # fmt: skip
+    numbers = [_order(stack, variant_ids[n % len(variant_ids)], 150 + n)["number"] for n in range(3)]
+    stack.start_worker("worker-2")
+    wait_until(
+        lambda: stack.sim("GET", "stats")["calls"].get("shopping/pay/payBalanceV2", 0) > pay_calls_before,
+        "a CJ payment in flight",
+        timeout=30,
+        interval=0.05,
+    )
+    stack.kill("worker-2")  # kill -9 the worker and its work horse mid-payment
+    stack.sim("DELETE", "faults")
+
+    started = time.monotonic()
+    stack.start_worker("worker-3")
+    # No manual step: the dead worker's job is retried, or the balance check re-enqueues the lost payment.
+    wait_until(lambda: set(_cj_payments(stack, numbers).values()) == {"paid"}, "every order paid at CJ", timeout=170)
+
+    assert time.monotonic() - started < 180
+    at_cj = {o["orderNum"]: o for o in stack.sim("GET", "orders")["orders"] if o["orderNum"] in numbers}
+    assert {number: at_cj[number]["history"].count("UNSHIPPED") for number in numbers} == dict.fromkeys(numbers, 1)
+    amounts = {number: Decimal(str(at_cj[number]["orderAmount"])).quantize(Decimal("0.01")) for number in numbers}
+    paid = dict(stack.sql("SELECT number, cj_paid_amount FROM orders_order WHERE number = ANY(%s)", (numbers,)))
+    assert paid == amounts  # what we recorded is what CJ took, once each
+    assert balance_before - Decimal(stack.sim("GET", "balance")["amount"]) == sum(amounts.values())
+    stack.processes["worker-1"] = stack.processes.pop("worker-3")
 
 
 def _signed_webhook(stack: Stack, params: dict) -> tuple[bytes, dict]:

@@ -237,6 +237,24 @@ def expire_tokens(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     return {"expired": sim.expire_tokens()}
 
 
+def balance(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
+    """Set the account's balance (`amount`, USD) and/or whether balance payment is restricted
+    (`restricted`: CJ then answers 1604001); with an empty body, just read them."""
+    if "amount" in body:
+        try:
+            amount = Decimal(str(body["amount"]))
+        except InvalidOperation as error:
+            raise ControlError("amount must be a decimal number") from error
+        if not amount.is_finite() or amount < 0:
+            raise ControlError("amount must be a non-negative number")
+        sim.balance = amount.quantize(Decimal("0.01"))
+    if "restricted" in body:
+        if not isinstance(body["restricted"], bool):
+            raise ControlError("restricted must be true or false")
+        sim.balance_restricted = body["restricted"]
+    return {"amount": str(sim.balance), "restricted": sim.balance_restricted}
+
+
 def stats(sim: Simulator, body: dict[str, Any]) -> dict[str, Any]:
     return sim.stats_json()
 
@@ -261,4 +279,6 @@ CONTROL_ROUTES = {
     ("DELETE", "faults"): clear_faults,
     ("POST", "clock"): move_clock,
     ("POST", "tokens/expire"): expire_tokens,
+    ("GET", "balance"): balance,
+    ("POST", "balance"): balance,
 }

@@ -58,6 +58,7 @@ class SimConfig:
     webhook_timeout: float = 3.0
     auto_advance_seconds: float = 0.0  # paid orders ship, then deliver, after this long; 0 = off
     balance: str = "1000.00"
+    balance_restricted: bool = False  # CJ restricts balance payment for the account: 1604001
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], *, base: "SimConfig | None" = None) -> "SimConfig":
@@ -92,6 +93,16 @@ class FaultRule:
 
 
 @dataclass
+class SimShipment:
+    """What addCartConfirm makes of confirmed orders: a shipment, paid as a parent order (payId)."""
+
+    shipment_order_id: str
+    order_ids: list[str]
+    pay_id: str = ""
+    paid_at: datetime | None = None
+
+
+@dataclass
 class SimOrder:
     cj_order_id: str
     order_number: str
@@ -108,6 +119,7 @@ class SimOrder:
     status_changed_at: datetime | None = None
     track_number: str = ""
     history: list[str] = field(default_factory=list)
+    shipment_order_id: str = ""  # the cart confirmation's shipment (parent order) it belongs to
 
     @property
     def order_amount(self) -> Decimal:
@@ -142,6 +154,9 @@ class Simulator:
         self.order_numbers: dict[str, str] = {}  # our number -> CJ id
         self.next_order_seq = 1
         self.balance = Decimal(config.balance)
+        self.balance_restricted = config.balance_restricted
+        self.shipments: dict[str, SimShipment] = {}  # shipmentOrderId -> shipment
+        self.next_shipment_seq = 1
         self.webhooks: dict[str, str] = {}  # family -> URL
         self.stats: dict[str, Any] = {
             "calls": Counter(),

@@ -33,7 +33,11 @@ _ROUTES: dict[str, tuple[str, Handler, bool]] = {
     "shopping/order/list": ("GET", shopping.order_list, True),
     "shopping/order/confirmOrder": ("PATCH", shopping.confirm_order, True),
     "shopping/order/deleteOrder": ("DELETE", shopping.delete_order, True),
+    "shopping/order/addCart": ("POST", shopping.add_cart, True),
+    "shopping/order/addCartConfirm": ("POST", shopping.add_cart_confirm, True),
+    "shopping/order/saveGenerateParentOrder": ("POST", shopping.save_generate_parent_order, True),
     "shopping/pay/payBalance": ("POST", shopping.pay_balance, True),
+    "shopping/pay/payBalanceV2": ("POST", shopping.pay_balance_v2, True),
     "shopping/pay/getBalance": ("GET", shopping.get_balance, True),
     "webhook/set": ("POST", webhook.webhook_set, True),
 }

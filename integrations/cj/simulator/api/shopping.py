@@ -1,4 +1,13 @@
-"""CJ's Shopping section: orders (create, detail, list, confirm, delete) and balance payment."""
+"""CJ's Shopping section: orders (create, detail, list, confirm, delete) and their payment.
+
+Payment from the account balance, as CJ's "Orders Synchronization Processing" page documents it
+for CJ logistics: createOrderV2 (payType 3) -> `addCart` -> `addCartConfirm` (a shipment,
+`shipmentsId`) -> `saveGenerateParentOrder` (the parent order's `payId`) -> `payBalanceV2`; also
+payType 2 at creation, the older one-order `payBalance` (after `confirmOrder`) and `getBalance`.
+Refusals as CJ's error table has them: 1604000 balance insufficient, 1604001 balance payment
+temporarily restricted (pay in MyCJ), 1603101 order payment failed (paid already, cancelled).
+None of the payment endpoints is in CJ's points table: they cost no points.
+"""
 
 from decimal import Decimal
 from typing import Any
@@ -6,7 +15,7 @@ from typing import Any
 from integrations.cj.simulator.api.logistic import freight_options
 from integrations.cj.simulator.api.product import variant_on_sale
 from integrations.cj.simulator.api.wire import SimRequest, int_arg, object_body, required
-from integrations.cj.simulator.state import SimError, SimOrder, Simulator
+from integrations.cj.simulator.state import SimError, SimOrder, SimShipment, Simulator
 
 ORDER_STATUSES = ("CREATED", "IN_CART", "UNPAID", "UNSHIPPED", "SHIPPED", "DELIVERED", "CANCELLED")
 LIFECYCLE = {
@@ -62,6 +71,8 @@ def create_order_v2(sim: Simulator, request: SimRequest) -> dict[str, Any]:
     pay_type = body.get("payType")
     is_sandbox = body.get("isSandbox") in (1, "1", True)
     postage = Decimal(str(option["logisticPrice"]))
+    if pay_type == 2 and not is_sandbox and sim.balance_restricted:
+        raise SimError(1604001, "Balance payment is temporarily restricted, please pay in MyCJ")
     if pay_type == 2 and not is_sandbox and product_amount + postage > sim.balance:
         raise SimError(1604000, "Balance is insufficient")
     cj_id = f"{2409011200000000000 + sim.next_order_seq}"
@@ -236,17 +247,120 @@ def delete_order(sim: Simulator, request: SimRequest) -> str:
     return order.cj_order_id
 
 
-def pay_balance(sim: Simulator, request: SimRequest) -> None:
+# --- payment ------------------------------------------------------------------------------------
+def _order_ids(request: SimRequest) -> list[str]:
+    body = object_body(request)
+    required(request, "cjOrderIdList")
+    ids = body["cjOrderIdList"]
+    if not isinstance(ids, list) or not all(isinstance(value, str | int) for value in ids):
+        raise SimError(1600300, "Param error: cjOrderIdList must be a list of order ids")
+    if len(ids) > 200:
+        raise SimError(1600300, "Param error: cjOrderIdList holds at most 200 ids")
+    return [str(value) for value in ids]
+
+
+def _find(sim: Simulator, order_id: str) -> SimOrder:
+    order = sim.orders.get(order_id)  # CJ's order ids only: the cart does not know our numbers
+    if order is None:
+        raise SimError(1603100, f"order not found: {order_id}")
+    return order
+
+
+def add_cart(sim: Simulator, request: SimRequest) -> bool:
+    """CREATED orders go into the cart (IN_CART); an order already there stays; any other refuses the call."""
+    orders = [_find(sim, order_id) for order_id in _order_ids(request)]
+    for order in orders:
+        if order.status not in ("CREATED", "IN_CART"):
+            raise SimError(1600300, f"order {order.cj_order_id} cannot be added to the cart: it is {order.status}")
+    for order in orders:
+        if order.status == "CREATED":
+            set_order_status(sim, order, "IN_CART")
+    return True
+
+
+def add_cart_confirm(sim: Simulator, request: SimRequest) -> dict[str, Any]:
+    """Confirm orders in the cart: they become UNPAID and form one shipment; others are intercepted."""
+    orders = [_find(sim, order_id) for order_id in _order_ids(request)]
+    confirmed = [order for order in orders if order.status == "IN_CART"]
+    intercepted = [
+        {"orderId": order.cj_order_id, "message": f"order is {order.status}, not in the cart"}
+        for order in orders
+        if order.status != "IN_CART"
+    ]
+    shipment_id = ""
+    if confirmed:
+        shipment_id = f"SO{2409010000000000 + sim.next_shipment_seq}"
+        sim.next_shipment_seq += 1
+        sim.shipments[shipment_id] = SimShipment(
+            shipment_order_id=shipment_id, order_ids=[o.cj_order_id for o in confirmed]
+        )
+        for order in confirmed:
+            order.shipment_order_id = shipment_id
+            set_order_status(sim, order, "UNPAID")
+    return {
+        "successCount": len(confirmed),
+        "submitSuccess": not intercepted,
+        "shipmentsId": shipment_id,
+        "result": not intercepted,
+        "interceptOrders": intercepted,
+    }
+
+
+def _shipment(sim: Simulator, request: SimRequest) -> SimShipment:
     object_body(request)
-    order = _order(sim, request)
-    if order.status != "UNPAID":
-        raise SimError(1603101, f"order payment failed: order is {order.status}")
-    if not order.is_sandbox:
-        if order.order_amount > sim.balance:
-            raise SimError(1604000, "Balance is insufficient")
-        sim.balance -= order.order_amount
-    order.paid_at = sim.now()
-    set_order_status(sim, order, "UNSHIPPED")
+    required(request, "shipmentOrderId")
+    shipment = sim.shipments.get(str(request.field("shipmentOrderId")))
+    if shipment is None:
+        raise SimError(1600300, "Param error: shipmentOrderId not found")
+    return shipment
+
+
+def save_generate_parent_order(sim: Simulator, request: SimRequest) -> dict[str, Any]:
+    """The parent order of a shipment and its payId (the same payId when asked again)."""
+    shipment = _shipment(sim, request)
+    if not shipment.pay_id:
+        shipment.pay_id = f"PAY{shipment.shipment_order_id[2:]}"
+    return {"shipmentOrderId": shipment.shipment_order_id, "payId": shipment.pay_id}
+
+
+def _pay(sim: Simulator, orders: list[SimOrder]) -> None:
+    """Deduct the orders' amount from the balance and move them to UNSHIPPED, or refuse."""
+    if sim.balance_restricted:
+        raise SimError(1604001, "Balance payment is temporarily restricted, please pay in MyCJ")
+    for order in orders:
+        if order.status != "UNPAID":
+            raise SimError(1603101, f"order payment failed: order {order.cj_order_id} is {order.status}")
+    amount = sum((order.order_amount for order in orders if not order.is_sandbox), Decimal(0))
+    if amount > sim.balance:
+        raise SimError(1604000, "Balance is insufficient")
+    sim.balance -= amount
+    now = sim.now()
+    for order in orders:
+        order.paid_at = now
+        set_order_status(sim, order, "UNSHIPPED")
+
+
+def pay_balance_v2(sim: Simulator, request: SimRequest) -> None:
+    """Pay a shipment's parent order (`shipmentOrderId` + `payId`) from the balance."""
+    shipment = _shipment(sim, request)
+    required(request, "payId")
+    if not shipment.pay_id or str(request.field("payId")) != shipment.pay_id:
+        raise SimError(1600300, "Param error: payId does not belong to this shipmentOrderId")
+    if shipment.paid_at is not None:
+        raise SimError(1603101, "order payment failed: the order has been paid")
+    _pay(sim, [sim.orders[order_id] for order_id in shipment.order_ids])
+    shipment.paid_at = sim.now()
+    return None
+
+
+def pay_balance(sim: Simulator, request: SimRequest) -> None:
+    """The older one-order payment (`orderId`, after confirmOrder): UNPAID -> UNSHIPPED."""
+    object_body(request)
+    required(request, "orderId")
+    order = sim.find_order(str(request.field("orderId")))
+    if order is None:
+        raise SimError(1603100, "order not found")
+    _pay(sim, [order])
     return None
 
 
