@@ -1,4 +1,4 @@
-"""Catalog admin: products with their variants; variants whose CJ cost change is held for review
+"""Catalog admin: products with their variants (publish / unpublish); variants whose CJ cost change is held for review
 (accept or keep, and a dashboard count); sync runs with a "Sync now" button and a "resume" action."""
 
 from typing import Any
@@ -10,6 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 
+# Registers the curated catalog's pages (CJ search and import, import rules, candidates).
+from catalog import admin_curation  # noqa: F401
+from catalog.curation import products_publish
 from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
 from catalog.models import Category, Product, SyncRun, Variant
 from catalog.pricing import current_rule
@@ -44,18 +47,29 @@ class InStockFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("name", "cj_pid", "category", "status", "min_price", "max_price", "is_in_stock", "last_synced_at")
-    list_filter = ("status", InStockFilter, "category", "has_staff_name")
+    list_display = (
+        "name",
+        "cj_pid",
+        "category",
+        "status",
+        "is_published",
+        "min_price",
+        "max_price",
+        "is_in_stock",
+        "last_synced_at",
+    )
+    list_filter = ("status", "is_published", InStockFilter, "category", "has_staff_name")
     search_fields = ("name", "sku", "cj_pid", "variants__sku", "variants__cj_vid")
     search_help_text = "Name, SKU (product or variant) or CJ id."
     list_select_related = ("category",)
     show_full_result_count = False
     inlines = [VariantInline]
-    actions = ["refresh_from_cj"]
+    actions = ["refresh_from_cj", "publish", "unpublish"]
     fields = (
         "name",
         "description",
         "status",
+        "is_published",
         "cj_pid",
         "sku",
         "category",
@@ -85,6 +99,16 @@ class ProductAdmin(admin.ModelAdmin):
 
     def has_start_sync_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("catalog.start_sync")
+
+    @admin.action(description="Publish (on sale in the storefront)", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = products_publish(product_ids=queryset.values_list("pk", flat=True), published=True)
+        self.message_user(request, f"{changed} product(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish (back to draft: not shown, not sold)", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = products_publish(product_ids=queryset.values_list("pk", flat=True), published=False)
+        self.message_user(request, f"{changed} product(s) back to draft.", messages.SUCCESS)
 
     # A refresh spends CJ quota like a sync, so it needs the same permission.
     @admin.action(description="Refresh from CJ", permissions=["start_sync"])

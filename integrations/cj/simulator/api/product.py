@@ -1,5 +1,6 @@
 """CJ's Product section: list, query, variants, stock, categories and warehouses."""
 
+from decimal import Decimal
 from typing import Any
 
 from integrations.cj.simulator import catalog as cat
@@ -23,6 +24,12 @@ def list_v2(sim: Simulator, request: SimRequest) -> dict[str, Any]:
         products = [p for p in products if p.created_at.timestamp() * 1000 >= start]
     if end:
         products = [p for p in products if p.created_at.timestamp() * 1000 <= end]
+    country = (request.arg("countryCode") or "").upper()
+    if country:
+        products = [p for p in products if any(v.stock.get(country) for v in p.variants if v.on_sale)]
+    low, high = _price_arg(request, "startSellPrice"), _price_arg(request, "endSellPrice")
+    if low is not None or high is not None:
+        products = [p for p in products if _price_within(p, low, high)]
     total = len(products)
     chunk = products[(page - 1) * size : page * size]
     return {
@@ -39,6 +46,28 @@ def list_v2(sim: Simulator, request: SimRequest) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _price_arg(request: SimRequest, name: str) -> Decimal | None:
+    raw = request.arg(name)
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except ArithmeticError as error:
+        raise SimError(1600300, f"Param error: {name} must be a number") from error
+    if not value.is_finite() or value < 0:
+        raise SimError(1600300, f"Param error: {name} must be a number")
+    return value
+
+
+def _price_within(product: cat.SimProduct, low: Decimal | None, high: Decimal | None) -> bool:
+    """The product's lowest on-sale variant price within [low, high] (CJ filters on the sell price)."""
+    prices = [variant.price for variant in product.variants if variant.on_sale]
+    if not prices:
+        return False
+    price = min(prices)
+    return (low is None or price >= low) and (high is None or price <= high)
 
 
 def _product_for(sim: Simulator, request: SimRequest) -> cat.SimProduct:
