@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from integrations.cj.simulator.api import authentication, logistic, my_product, product, setting, shopping, webhook
+from integrations.cj.simulator.api import authentication, logistic, product, setting, shopping, webhook
 from integrations.cj.simulator.api.wire import SimRequest
 from integrations.cj.simulator.state import Simulator
 
@@ -22,8 +22,8 @@ ROUTES: dict[str, tuple[str, Handler, bool, int]] = {
     "product/stock/getInventoryByPid": ("GET", product.inventory_by_pid, True, 0),
     "product/getCategory": ("GET", product.categories, True, 0),
     # Not on CJ's points table (CONTRACT §3.3: endpoints not listed cost nothing).
-    "product/addToMyProduct": ("POST", my_product.add_to_my_product, True, 0),
-    "product/myProduct/query": ("GET", my_product.my_product_query, True, 0),
+    "product/addToMyProduct": ("POST", product.add_to_my_product, True, 0),
+    "product/myProduct/query": ("GET", product.my_product_query, True, 0),
     "product/globalWarehouseList": ("GET", product.warehouses, True, 0),
     "logistic/freightCalculate": ("POST", logistic.freight_calculate, True, 0),
     "logistic/trackInfo": ("GET", logistic.track_info, True, 0),
