@@ -14,7 +14,7 @@ from django.urls import URLPattern, path, reverse
 from catalog import admin_curation  # noqa: F401
 from catalog.curation import products_publish
 from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
-from catalog.models import Category, Product, SyncRun, Variant
+from catalog.models import Category, ImportCandidate, Product, SyncRun, Variant
 from catalog.pricing import current_rule
 from catalog.services import product_update_by_staff, variant_pending_cost_accept, variant_pending_cost_reject
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
@@ -192,20 +192,14 @@ def catalog_panels(request: HttpRequest) -> Any:
         return
     held = Variant.objects.filter(pending_supplier_cost__isnull=False).count()
     url = reverse("admin:catalog_variant_changelist") + "?held=yes"
-    yield DashboardPanel(
-        key="catalog-held",
-        title="Catalog",
-        kind="stats",
-        order=40,
-        items=(
-            DashboardItem(
-                label="Price changes held for review",
-                value=held,
-                url=url,
-                badge="warning" if held else "ok",
-            ),
-        ),
-    )
+    items = [
+        DashboardItem(label="Price changes held for review", value=held, url=url, badge="warning" if held else "ok")
+    ]
+    if request.user.has_perm("catalog.view_importcandidate"):
+        waiting = ImportCandidate.objects.filter(status=ImportCandidate.Status.NEW).count()
+        candidates_url = reverse("admin:catalog_importcandidate_changelist") + "?status__exact=new"
+        items.append(DashboardItem(label="Import candidates waiting for review", value=waiting, url=candidates_url))
+    yield DashboardPanel(key="catalog-held", title="Catalog", kind="stats", order=40, items=tuple(items))
 
 
 dashboard_panel_register(catalog_panels)
