@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import redis
+from csp.constants import SELF
+from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -26,6 +28,8 @@ from config.domain_errors import DomainError
 from integrations.cj.errors import CJError
 
 QUEUE_DOWN = "The job queue is unavailable; try again shortly."
+# CJ's product images come from CJ's CDN: the pages that show them may load https images (only).
+CJ_IMAGES_POLICY = {"img-src": [SELF, "https:"]}
 
 
 def _can_spend_points(request: HttpRequest) -> bool:
@@ -114,7 +118,8 @@ class ImportRuleAdmin(admin.ModelAdmin):
         self.message_user(request, f"Rules queued on sync-products (job {job.id}).", messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:
-        search = path("cj-search/", self.admin_site.admin_view(self.cj_search_view), name="catalog_cj_search")
+        view = self.admin_site.admin_view(csp_update(CJ_IMAGES_POLICY)(self.cj_search_view))
+        search = path("cj-search/", view, name="catalog_cj_search")
         return [search, *super().get_urls()]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
@@ -172,6 +177,11 @@ class ImportCandidateAdmin(admin.ModelAdmin):
 
     def has_start_sync_permission(self, request: HttpRequest) -> bool:
         return _can_spend_points(request)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        response = super().changelist_view(request, extra_context)
+        # csp_update marks the answer for django-csp's middleware (the thumbnails are CJ's images).
+        return csp_update(CJ_IMAGES_POLICY)(lambda _request: response)(request)
 
     @admin.display(description="image")
     def thumbnail(self, obj: ImportCandidate) -> str:

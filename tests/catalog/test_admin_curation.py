@@ -49,6 +49,9 @@ def test_search_shows_cost_our_price_stock_and_a_second_view_is_served_from_the_
     assert f"<td>{items[0].price_low}" in first.content.decode()
     assert "(cached)" in second.content.decode()
     assert cj_simulator.calls("product/listV2") == 1
+    # CJ's images load from CJ's CDN (https only); everything else stays 'self'.
+    assert "img-src 'self' https:" in first["Content-Security-Policy"]
+    assert "default-src 'self'" in first["Content-Security-Policy"]
 
 
 def test_import_by_reference_inline_and_checked_products_queued(cj_simulator):
