@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from catalog.discovery import import_rules_run
-from catalog.models import ImportCandidate, ImportRule, Product
+from catalog.models import ImportCandidate, ImportRule, Product, SyncRun
 from config.queues import SYNC_PRODUCTS, get_queue
 from tests.catalog.factories import ProductFactory
 
@@ -144,3 +144,22 @@ def test_publish_and_unpublish_actions(cj_simulator, api_client):
     client.post(PRODUCTS, {"action": "unpublish", "_selected_action": [draft.pk], "csrfmiddlewaretoken": token})
     assert Product.objects.get(pk=draft.pk).is_published is False
     assert api_client.get("/api/products").json()["results"] == []
+
+
+def test_run_now_queues_the_rules_and_the_worker_finds_candidates(cj_simulator, run_worker):
+    rule = ImportRule.objects.create(name="Dog toys", keyword="Dog Toy")
+    client = _staff()
+    token = _csrf(client.get("/admin/catalog/importrule/").content.decode())
+
+    response = client.post(
+        "/admin/catalog/importrule/",
+        {"action": "run_now", "_selected_action": [rule.pk], "csrfmiddlewaretoken": token},
+        follow=True,
+    )
+    assert run_worker("sync-products") == {"finished": 1, "failed": 0}
+
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Rules queued on sync-products (job ")
+    assert ImportCandidate.objects.filter(rule=rule, status="new").count() == 3
+    run = SyncRun.objects.get()
+    assert (run.kind, run.trigger, run.created_count, run.checkpoint["points_spent"]) == ("discovery", "admin", 3, 50)
