@@ -150,6 +150,7 @@ def bench_full_sync(sim_products: int, workers: int) -> None:
         from catalog.models import Product
 
         pids = requests.get(control + "info", timeout=10).json()["pids"]
+        Product.objects.all().delete()  # the write-path bench's generated products are not CJ's
         Product.objects.bulk_create([Product(cj_pid=pid, name=pid, is_published=True) for pid in pids])
         started = time.monotonic()
         # Enqueue before the burst workers start: a burst worker that finds an empty queue exits.
