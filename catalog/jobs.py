@@ -104,15 +104,24 @@ def stock_refresh_scheduled_job() -> dict[str, Any]:
 
 def products_import_job(refs: list[list[Any]], trigger: str = SyncRun.Trigger.ADMIN) -> dict[str, Any]:
     """Import CJ products (`[kind, value, publish]` each, see `catalog.curation.ImportRef`)."""
-    run = products_import(
-        refs=[ImportRef(str(k), str(v), bool(p)) for k, v, p in refs], trigger=trigger, job_id=_job_id()
-    )
+    try:
+        run = products_import(
+            refs=[ImportRef(str(kind), str(value), bool(publish)) for kind, value, publish in refs],
+            trigger=trigger,
+            job_id=_job_id(),
+        )
+    except (CJQuotaExceededError, CJAuthError) as error:
+        # Recorded on the run by products_import; retrying today would fail the same way.
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
     return run_summary(run)
 
 
 def candidates_approve_job(candidate_ids: list[int]) -> dict[str, Any]:
     """Import the approved candidates."""
-    run = candidates_approve(candidate_ids=candidate_ids, job_id=_job_id())
+    try:
+        run = candidates_approve(candidate_ids=candidate_ids, job_id=_job_id())
+    except (CJQuotaExceededError, CJAuthError) as error:
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
     return run_summary(run) if run else {"status": "skipped", "reason": "no candidate waiting"}
 
 

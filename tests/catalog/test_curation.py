@@ -21,6 +21,7 @@ from catalog.discovery import (
     discovery_points_allowance,
     import_rules_run,
 )
+from catalog.jobs import products_import_job
 from catalog.models import ImportCandidate, ImportRule, Product, SyncRun
 from integrations.cj.client import get_client
 from integrations.cj.errors import CJNotFoundError
@@ -264,3 +265,19 @@ def test_the_import_is_recorded_as_a_sync_run_with_its_trigger(cj_simulator):
 
     run = SyncRun.objects.get()
     assert (run.kind, run.trigger, run.status, run.cj_calls) == ("import", "admin", "succeeded", 2)
+
+
+def test_an_import_below_the_budget_reserve_fails_once_without_spending(cj_simulator, settings):
+    settings.CJ_DAILY_POINTS, settings.CJ_BUDGET_RESERVE_POINTS = 100, 100  # discovery refused from the start
+
+    result = products_import_job([["pid", SAMPLE_PID, False]], "command")
+
+    run = SyncRun.objects.get()
+    assert result["status"] == "failed"
+    assert (run.kind, run.status, [error["error"] for error in run.errors]) == (
+        "import",
+        "failed",
+        ["CJQuotaExceededError"],
+    )
+    assert Product.objects.count() == 0
+    assert cj_simulator.calls("product/query") == 0
