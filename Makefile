@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat $(LOCK) | sha1sum | cut -c1-12)
 # In priority order: a worker takes orders and webhooks before catalog work.
 QUEUES := create-order process-webhook update-stock sync-products
 
-.PHONY: run check lint typecheck test test-system install lock hooks worker scheduler web bench format migrate shell clean
+.PHONY: run check lint typecheck typescript test test-system install lock hooks worker scheduler web bench format migrate shell clean
 
 # Everything comes from the lock, hash-checked, pip and setuptools included; the project itself is
 # then installed without its dependencies and built with the locked setuptools, so nothing is
@@ -73,8 +73,8 @@ run: install
 	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
 		|| { status=$$?; test $$status -eq 130 || exit $$status; }
 
-## check: what CI runs - lint, typecheck, then the tests
-check: lint typecheck test
+## check: what CI runs - lint, typecheck, the TypeScript client, then the tests
+check: lint typecheck typescript test
 
 ## lint: ruff (lint and format) and a missing migration
 lint: install
@@ -85,6 +85,17 @@ lint: install
 ## typecheck: mypy with the Django and DRF plugins (settings in pyproject.toml's [tool.mypy])
 typecheck: install
 	$(BIN)/mypy
+
+## typescript: export the OpenAPI schema, generate the storefront's types from it (openapi-typescript)
+## and type-check the storefront script with tsc; a breaking schema change fails here
+# npm ci installs exactly storefront/package-lock.json, from npm's cache when it holds the packages.
+typescript: install
+	DJANGO_SETTINGS_MODULE=config.test_settings $(BIN)/python manage.py spectacular --validate --fail-on-warn \
+	  --file storefront/schema.yaml
+	cd storefront && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	cd storefront && npx openapi-typescript schema.yaml --default-non-nullable false --output src/api.d.ts
+	cd storefront && npx tsc --noEmit -p .
+	storefront/check-broken.sh
 
 ## test: secret scan, then pytest on the real PostgreSQL and Redis
 test: install

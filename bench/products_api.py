@@ -95,10 +95,10 @@ def fill(products: int) -> None:
         db.execute(
             """
             INSERT INTO catalog_variant (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price,
-                currency, stock, weight_grams, status, created_at, updated_at)
+                currency, stock, cj_stock, weight_grams, status, created_at, updated_at)
             SELECT p.cj_pid || '-' || v, p.id, p.sku || '-' || v, p.name || ' ' || v, '["Black", "M"]'::jsonb, '',
                    p.cj_price_low + v, p.min_price + (v - 1) * 2, 'USD', CASE WHEN p.is_in_stock THEN 10 ELSE 0 END,
-                   120, 'active', now(), now()
+                   CASE WHEN p.is_in_stock THEN 10 ELSE 0 END, 120, 'active', now(), now()
               FROM catalog_product p, generate_series(1, 3) v
             """
         )

@@ -13,10 +13,12 @@ from django.urls import URLPattern, path, reverse
 # Registers the curated catalog's pages (CJ search and import, import rules, candidates).
 from catalog import admin_curation  # noqa: F401
 from catalog.curation import products_publish
-from catalog.jobs import product_refresh_enqueue, products_sync_enqueue
+from catalog.jobs import product_refresh_enqueue, products_sync_enqueue, stock_run_resume_enqueue
 from catalog.models import Category, ImportCandidate, Product, SyncRun, Variant
 from catalog.pricing import current_rule
 from catalog.services import product_update_by_staff, variant_pending_cost_accept, variant_pending_cost_reject
+from catalog.sync.runs import run_resumable_get
+from config.admin_columns import short_datetime, status_badge
 from config.dashboard import DashboardItem, DashboardPanel, dashboard_panel_register
 
 
@@ -24,7 +26,17 @@ class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     can_delete = False
-    fields = ("cj_vid", "sku", "option_values", "supplier_cost", "pending_supplier_cost", "price", "stock", "status")
+    fields = (
+        "cj_vid",
+        "sku",
+        "option_values",
+        "supplier_cost",
+        "pending_supplier_cost",
+        "price",
+        "stock",
+        "cj_stock",
+        "status",
+    )
     readonly_fields = fields
     show_change_link = False
 
@@ -211,27 +223,72 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("name", "cj_category_id")
 
 
+def _count_column(field: str, header: str) -> Any:
+    """A SyncRun count as a list column with a short header (the field's own name is "created count")."""
+
+    @admin.display(description=header, ordering=field)
+    def column(model_admin: admin.ModelAdmin, run: SyncRun) -> int:
+        return int(getattr(run, field))
+
+    return column
+
+
+SYNC_RUN_BADGES: dict[str, str] = {
+    SyncRun.Status.RUNNING: "warning",
+    SyncRun.Status.SUCCEEDED: "ok",
+    SyncRun.Status.FAILED: "danger",
+}
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
+    # Chosen for 1366 px: every count stays in view beside the filters (short headers, short dates).
     list_display = (
         "id",
         "kind",
-        "trigger",
-        "status",
-        "started_at",
-        "finished_at",
-        "pages_done",
-        "total_pages",
-        "created_count",
-        "updated_count",
-        "unchanged_count",
-        "failed_count",
-        "deactivated_count",
-        "cj_calls",
+        "status_badge",
+        "started",
+        "duration",
+        "pages",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+        "deactivated",
+        "calls",
     )
     list_filter = ("kind", "status", "trigger")
     readonly_fields = [field.name for field in SyncRun._meta.fields]
     actions = ["resume"]
+
+    class Media:
+        css = {"all": ("crm/admin.css", "backoffice/admin.css")}
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, run: SyncRun) -> str:
+        return status_badge(SYNC_RUN_BADGES[run.status], run.get_status_display())
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, run: SyncRun) -> str:
+        return short_datetime(run.started_at)
+
+    @admin.display(description="took")
+    def duration(self, run: SyncRun) -> str:
+        if run.finished_at is None:
+            return "-"
+        seconds = max(0, round((run.finished_at - run.started_at).total_seconds()))
+        return f"{seconds // 60}:{seconds % 60:02d} min" if seconds >= 60 else f"{seconds} s"
+
+    @admin.display(description="pages")
+    def pages(self, run: SyncRun) -> str:
+        return f"{run.pages_done} / {run.total_pages or '?'}"
+
+    created = _count_column("created_count", "created")
+    updated = _count_column("updated_count", "updated")
+    unchanged = _count_column("unchanged_count", "unchanged")
+    failed = _count_column("failed_count", "failed")
+    deactivated = _count_column("deactivated_count", "deactivated")
+    calls = _count_column("cj_calls", "CJ calls")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -276,10 +333,32 @@ class SyncRunAdmin(admin.ModelAdmin):
             return
         self.message_user(request, f"Sync queued on sync-products (job {job.id}).", messages.SUCCESS)
 
-    @admin.action(description="Resume the selected failed run", permissions=["start_sync"])
+    @admin.action(description="Resume the selected unfinished run (products or stock)", permissions=["start_sync"])
     def resume(self, request: HttpRequest, queryset: QuerySet) -> None:
-        runs = list(queryset.filter(kind__in=[SyncRun.Kind.FULL, SyncRun.Kind.INCREMENTAL]).exclude(status="succeeded"))
-        if len(runs) != 1:
-            self.message_user(request, "Select exactly one unfinished products run.", messages.WARNING)
+        """Continue one stopped, interrupted or abandoned products or stock run from its checkpoint:
+        the runs `manage.py sync_cj resume` continues (`run_resumable_get`), each on its queue."""
+        selected = list(queryset[:2])
+        if len(selected) != 1:
+            self.message_user(request, "Select exactly one unfinished products or stock run.", messages.WARNING)
             return
-        self._enqueue(request, kind=runs[0].kind, run_id=runs[0].pk)
+        run = run_resumable_get(run_id=selected[0].pk)
+        if run is None:
+            self.message_user(
+                request,
+                f"{selected[0]} cannot be resumed: only an unfinished (running or failed) products or stock run can.",
+                messages.WARNING,
+            )
+            return
+        if run.kind != SyncRun.Kind.STOCK:
+            self._enqueue(request, kind=run.kind, run_id=run.pk)
+            return
+        try:
+            job = stock_run_resume_enqueue(run_id=run.pk)
+        except redis.RedisError:
+            self.message_user(request, "The job queue is unavailable; try again shortly.", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Stock refresh #{run.pk} queued to resume after page {run.pages_done} on update-stock (job {job.id}).",
+            messages.SUCCESS,
+        )

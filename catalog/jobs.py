@@ -15,7 +15,7 @@ from rq.job import Job
 from catalog.curation import ImportRef, products_import
 from catalog.discovery import candidates_approve, import_rules_run, starter_selection_import
 from catalog.models import SyncRun
-from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync
+from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync, run_resumable_get
 from catalog.sync.stock import variants_stock_refresh
 from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, enqueue
 from integrations.cj.errors import CJAuthError, CJQuotaExceededError
@@ -102,6 +102,24 @@ def stock_refresh_scheduled_job() -> dict[str, Any]:
     return variants_stock_refresh_job(None, SyncRun.Trigger.SCHEDULER)
 
 
+def stock_run_resume_job(run_id: int) -> dict[str, Any]:
+    """Resume an unfinished (stopped, interrupted or abandoned) stock run after its checkpoint:
+    what `manage.py sync_cj resume --run ID` does, on `update-stock`. Returns the run's summary."""
+    run = run_resumable_get(run_id=run_id)
+    if run is None or run.kind != SyncRun.Kind.STOCK:
+        return {"status": "skipped", "reason": f"run {run_id} is not an unfinished stock run"}
+    try:
+        run = variants_stock_refresh(run_id=run.pk, job_id=_job_id())
+    except SyncAlreadyRunning:
+        logger.info("catalog.stock.skipped_already_running")
+        return {"status": "skipped", "reason": "another stock refresh is running"}
+    except ValueError as error:  # finished meanwhile
+        return {"status": "skipped", "reason": str(error)}
+    except (CJQuotaExceededError, CJAuthError) as error:
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run)
+
+
 def products_import_job(refs: list[list[Any]], trigger: str = SyncRun.Trigger.ADMIN) -> dict[str, Any]:
     """Import CJ products (`[kind, value, publish]` each, see `catalog.curation.ImportRef`)."""
     try:
@@ -159,3 +177,8 @@ def starter_selection_import_job() -> dict[str, Any]:
 
 def starter_selection_import_enqueue() -> Job:
     return enqueue(SYNC_PRODUCTS, "catalog.jobs.starter_selection_import_job")
+
+
+def stock_run_resume_enqueue(*, run_id: int) -> Job:
+    """Put the resumption of an unfinished stock run on `update-stock` now."""
+    return enqueue(UPDATE_STOCK, "catalog.jobs.stock_run_resume_job", run_id)

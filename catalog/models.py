@@ -107,12 +107,22 @@ class Variant(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants", db_index=False)
     sku = models.CharField("SKU", max_length=100, blank=True)
     name = models.CharField(max_length=500, blank=True)
-    option_values = models.JSONField(default=list, blank=True)
+    option_values = models.JSONField(default=list, blank=True, help_text="CJ's variantKey split: values only.")
+    # Named by the product's productKeyEn: [{"name": "Color", "value": "Black"}, ...]
+    # (integrations.cj.coercion.named_options), what a storefront draws its pickers from.
+    # db_default: rows written by plain SQL that names no options (bench scripts) start empty.
+    options = models.JSONField(
+        default=list, db_default=[], blank=True, help_text='[{"name": "Color", "value": "Black"}, ...]'
+    )
     image = models.URLField(max_length=1000, blank=True)
     supplier_cost = models.DecimalField(max_digits=12, decimal_places=2, help_text="CJ's price to us.")
     price = models.DecimalField(max_digits=12, decimal_places=2, help_text="Our price (the pricing rule).")
     currency = models.CharField(max_length=3, default="USD")
-    stock = models.IntegerField(default=0)
+    # What we sell: CJ's figure minus the units of our orders CJ has not counted yet (kept by
+    # `catalog.stock`, under the variant's row lock, at every change of either side).
+    stock = models.IntegerField(default=0, help_text="Units we sell: CJ's figure minus our orders CJ has not counted.")
+    # CJ's own figure (all warehouses) and when it was taken; never decremented by our orders.
+    cj_stock = models.IntegerField("CJ stock", default=0, help_text="CJ's latest figure, all warehouses.")
     stock_updated_at = models.DateTimeField(null=True, blank=True, help_text="When CJ's stock figure was taken.")
     weight_grams = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -137,6 +147,10 @@ class Variant(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["cj_vid"], name="catalog_variant_cj_vid_uniq"),
             models.CheckConstraint(condition=Q(stock__gte=0), name="catalog_variant_stock_non_negative"),
+            models.CheckConstraint(condition=Q(cj_stock__gte=0), name="catalog_variant_cj_stock_non_negative"),
+            models.CheckConstraint(
+                condition=Q(stock__lte=models.F("cj_stock")), name="catalog_variant_stock_within_cj"
+            ),
             models.CheckConstraint(condition=Q(supplier_cost__gte=0), name="catalog_variant_cost_non_negative"),
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_non_negative"),
             models.CheckConstraint(condition=Q(status__in=["active", "inactive"]), name="catalog_variant_status_valid"),

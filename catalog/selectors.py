@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from catalog.cache import cached_prices_get, cached_prices_set
-from catalog.models import Product, Variant
+from catalog.models import Category, Product, Variant
 
 # ordering name -> (model field, descending?)
 ORDERINGS: dict[str, tuple[str, bool]] = {
@@ -186,3 +186,50 @@ def variant_prices_get(*, variant_ids: Iterable[int]) -> dict[int, Decimal]:
 def catalog_is_empty() -> bool:
     """True when no product has been synced yet."""
     return not Product.objects.exists()
+
+
+# CJ names a category by its path, "Home & Garden / Kitchen Tools / Measuring Tools"; only the
+# last level has a CJ id (product/getCategory).
+CATEGORY_PATH_SEPARATOR = " / "
+
+
+def category_tree() -> list[dict[str, Any]]:
+    """The categories that hold listed products (active and published: `storefront_products`), as a tree of
+    `{"id", "name", "product_count", "children"}` built from their path names: a grouping level
+    has `id` None, and every node counts the listed products below it. One query.
+    """
+    rows = (
+        Category.objects.annotate(
+            product_count=Count(
+                "products", filter=Q(products__status=Product.Status.ACTIVE, products__is_published=True)
+            )
+        )
+        .filter(product_count__gt=0)
+        .order_by("name", "id")
+        .values_list("id", "name", "product_count")
+    )
+    roots: list[dict[str, Any]] = []
+    for category_id, name, count in rows:
+        parts = [part.strip() for part in name.split(CATEGORY_PATH_SEPARATOR) if part.strip()] or [name]
+        siblings, node = roots, None
+        for depth, part in enumerate(parts):
+            is_leaf = depth == len(parts) - 1
+            node = next(
+                (n for n in siblings if n["name"] == part and not (is_leaf and n["id"] is not None)),
+                None,
+            )
+            if node is None:
+                node = {"id": None, "name": part, "product_count": 0, "children": []}
+                siblings.append(node)
+            node["product_count"] += count
+            siblings = node["children"]
+        if node is not None:
+            node["id"] = category_id
+    _tree_sort(roots)
+    return roots
+
+
+def _tree_sort(nodes: list[dict[str, Any]]) -> None:
+    nodes.sort(key=lambda node: (node["name"].casefold(), node["id"] or 0))
+    for node in nodes:
+        _tree_sort(node["children"])

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Product, SyncRun, Variant
@@ -59,7 +60,7 @@ def product_list_query(validated: Mapping[str, Any]) -> dict[str, str]:
 
 
 class ProductListItemSerializer(serializers.ModelSerializer):
-    image = serializers.CharField(source="main_image")
+    image = serializers.CharField(source="main_image", help_text="Absolute http(s) URL of the main image, or empty.")
     price_min = serializers.DecimalField(source="min_price", max_digits=12, decimal_places=2)
     price_max = serializers.DecimalField(source="max_price", max_digits=12, decimal_places=2)
     in_stock = serializers.BooleanField(source="is_in_stock")
@@ -92,16 +93,28 @@ def product_list_items(products: list[Product]) -> list[dict[str, Any]]:
     ]
 
 
+class VariantOptionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The option's name at CJ (productKeyEn), e.g. `Color`.")
+    value = serializers.CharField(help_text="This variant's value (variantKey), e.g. `Black`.")
+
+
 class VariantSerializer(serializers.ModelSerializer):
-    options = serializers.ListField(source="option_values", child=serializers.CharField())
+    options = VariantOptionSerializer(many=True, help_text="Named options, in CJ's order: one picker per name.")
+    image = serializers.CharField(help_text="Absolute http(s) URL, or empty.")
 
     class Meta:
         model = Variant
         fields = ("id", "cj_vid", "sku", "name", "options", "image", "price", "currency", "stock")
 
 
+class CategorySummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class ProductDetailSerializer(serializers.ModelSerializer):
-    category = serializers.SerializerMethodField()
+    images = serializers.ListField(child=serializers.URLField(), help_text="Absolute http(s) URLs, main image first.")
+    category = CategorySummarySerializer(allow_null=True)
     price_min = serializers.DecimalField(source="min_price", max_digits=12, decimal_places=2)
     price_max = serializers.DecimalField(source="max_price", max_digits=12, decimal_places=2)
     in_stock = serializers.BooleanField(source="is_in_stock")
@@ -123,10 +136,23 @@ class ProductDetailSerializer(serializers.ModelSerializer):
             "variants",
         )
 
-    def get_category(self, product: Product) -> dict[str, Any] | None:
-        if product.category is None:
-            return None
-        return {"id": product.category.pk, "name": product.category.name}
+
+@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/CategoryNode"}})
+class CategoryChildrenField(serializers.ListField):
+    """The nested nodes (documented as a list of CategoryNode, the component it belongs to)."""
+
+
+class CategoryNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        allow_null=True, help_text="For `GET /api/products?category=`; null for a grouping level CJ gives no id."
+    )
+    name = serializers.CharField()
+    product_count = serializers.IntegerField(help_text="Listed products here and below.")
+    children = CategoryChildrenField(child=serializers.DictField())
+
+
+class CategoryTreeSerializer(serializers.Serializer):
+    results = CategoryNodeSerializer(many=True)
 
 
 class ProductSyncRequestSerializer(serializers.Serializer):

@@ -1,16 +1,15 @@
 """Catalog writes used by the sync, the webhooks, orders and the admin.
 
 Every service that changes what the storefront sees invalidates the catalog caches after commit.
-The bulk CJ write path lives in `catalog.sync.upsert.products_upsert`.
+The bulk CJ write path lives in `catalog.sync.upsert.products_upsert`; stock (CJ's figures and our
+orders' units) in `catalog.stock`.
 """
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from catalog.cache import catalog_cache_invalidate
@@ -219,70 +218,6 @@ def variant_pending_cost_reject(*, variant_id: int) -> Variant | None:
         extra={"cj_vid": variant.cj_vid, "cost": str(variant.supplier_cost), "rejected": str(rejected)},
     )
     return variant
-
-
-@transaction.atomic(savepoint=False)
-def variant_stock_set(*, cj_vid: str, stock: int, as_of: datetime | None = None) -> int | None:
-    """Set a variant's stock from CJ (webhook STOCK or refresh), taken at `as_of` (default now).
-
-    One UPDATE, which also skips an update older than the figure we hold (`as_of` earlier than
-    `stock_updated_at`). The product's in-stock flag, and with it the cached lists, change only
-    when an active variant's stock crosses zero; otherwise only the product's detail is forgotten.
-    Returns the variant's id when written; None when we do not carry it, the update is older
-    than ours, or nothing changed.
-    """
-    stock = max(int(stock), 0)
-    with connection.cursor() as cursor:
-        # The locked sub-select hands the stock before the update to RETURNING. Plain equivalent
-        # (what this replaced): `select_for_update().get()`, compare, `save()` in a savepoint,
-        # several statements for every STOCK push (bench/webhooks.py measures that path).
-        cursor.execute(
-            f"""
-            UPDATE {_VARIANT} v SET stock = %(stock)s, stock_updated_at = %(as_of)s, updated_at = NOW()
-              FROM (SELECT id, stock FROM {_VARIANT} WHERE cj_vid = %(cj_vid)s FOR UPDATE) prior
-             WHERE v.id = prior.id
-               AND (v.stock_updated_at IS NULL OR v.stock_updated_at <= %(as_of)s)
-               AND (v.stock, v.stock_updated_at) IS DISTINCT FROM (%(stock)s, %(as_of)s)
-            RETURNING v.id, v.product_id, v.status = %(active)s AND (prior.stock > 0) != (v.stock > 0)
-            """,  # noqa: S608
-            {"cj_vid": cj_vid, "stock": stock, "as_of": as_of or timezone.now(), "active": Variant.Status.ACTIVE},
-        )
-        written = cursor.fetchone()
-    if written is None:
-        return None
-    variant_id, product_id, crossed_zero = written
-    listed_changed = bool(crossed_zero and products_aggregates_refresh(product_ids=[product_id]))
-    _invalidate_on_commit(product_ids=[product_id], lists=listed_changed)
-    return variant_id
-
-
-def variant_stock_reserve(*, variant_id: int, quantity: int) -> bool:
-    """Take `quantity` units of a variant's stock atomically; False (and nothing taken) when short.
-
-    Safe under concurrency: a single conditional UPDATE, so concurrent orders never oversell.
-    Call inside the order's transaction; caches are invalidated after commit.
-    """
-    if quantity < 1:
-        raise ValueError("quantity must be at least 1")
-    taken = Variant.objects.filter(pk=variant_id, status=Variant.Status.ACTIVE, stock__gte=quantity).update(
-        stock=F("stock") - quantity, updated_at=timezone.now()
-    )
-    if taken:
-        product_id = Variant.objects.filter(pk=variant_id).values_list("product_id", flat=True).get()
-        products_aggregates_refresh(product_ids=[product_id])
-        _invalidate_on_commit(product_ids=[product_id])
-    return bool(taken)
-
-
-def variant_stock_release(*, variant_id: int, quantity: int) -> None:
-    """Give back `quantity` units reserved by an order that failed or was cancelled."""
-    if quantity < 1:
-        raise ValueError("quantity must be at least 1")
-    updated = Variant.objects.filter(pk=variant_id).update(stock=F("stock") + quantity, updated_at=timezone.now())
-    if updated:
-        product_id = Variant.objects.filter(pk=variant_id).values_list("product_id", flat=True).get()
-        products_aggregates_refresh(product_ids=[product_id])
-        _invalidate_on_commit(product_ids=[product_id])
 
 
 def variants_reprice(*, rule: PricingRule | None = None, batch_size: int = 2000) -> int:

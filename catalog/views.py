@@ -20,8 +20,9 @@ from catalog.cache import cached_list_get, cached_list_set, detail_key, list_key
 from catalog.cj_lookups import cj_product_get, cj_stock_get
 from catalog.jobs import products_sync_enqueue
 from catalog.models import Product, SyncRun
-from catalog.selectors import ProductFilters, cursor_encode, product_get, product_list
+from catalog.selectors import ProductFilters, category_tree, cursor_encode, product_get, product_list
 from catalog.serializers import (
+    CategoryTreeSerializer,
     CJStockQuerySerializer,
     ProductDetailSerializer,
     ProductListItemSerializer,
@@ -31,6 +32,7 @@ from catalog.serializers import (
     product_list_query,
 )
 from config.api_errors import ServiceUnavailable
+from config.api_schema import error_responses
 from config.permissions import staff_permission
 
 
@@ -53,7 +55,10 @@ class ProductListView(APIView):
         parameters=[ProductListQuerySerializer],
         responses=inline_serializer(
             "ProductPage",
-            {"results": ProductListItemSerializer(many=True), "next": serializers.URLField(allow_null=True)},
+            {
+                "next": serializers.URLField(allow_null=True, help_text="The next page, absolute; null on the last."),
+                "results": ProductListItemSerializer(many=True),
+            },
         ),
     )
     def get(self, request: Request) -> HttpResponse:
@@ -84,11 +89,11 @@ class ProductListView(APIView):
             # From the known parameters only: entries are shared by every spelling of one query.
             next_query = {**known, "cursor": cursor_encode(ordering=params["ordering"], product=products[-1])}
             next_url = request.build_absolute_uri(f"{request.path}?{urlencode(next_query)}")
-        return {"results": product_list_items(products), "next": next_url}
+        return {"next": next_url, "results": product_list_items(products)}
 
 
 class ProductDetailView(APIView):
-    """GET /api/products/{id}: an active product with images, description and variants; cached for 1 h."""
+    """GET /api/products/{product_id}: an active product with images, description and variants; cached for 1 h."""
 
     permission_classes = [AllowAny]
 
@@ -103,6 +108,24 @@ class ProductDetailView(APIView):
                 raise NotFound("No such product.") from error
             body = _json(ProductDetailSerializer(product).data)
             products_cache().set(key, body)
+        return _json_response(body)
+
+
+CATEGORIES_KEY = "categories"
+
+
+class CategoryListView(APIView):
+    """GET /api/categories: the tree of categories with listed products, with counts; cached for
+    1 h like the product lists and dropped with them when a product a list shows changes."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="categories_list", responses=CategoryTreeSerializer)
+    def get(self, request: Request) -> HttpResponse:
+        body, version = cached_list_get(CATEGORIES_KEY)
+        if body is None:
+            body = _json({"results": category_tree()})
+            cached_list_set(CATEGORIES_KEY, body, version=version)
         return _json_response(body)
 
 
@@ -132,14 +155,14 @@ class ProductSyncView(APIView):
 
 
 class CJProductView(APIView):
-    """GET /api/cj/product/{pid} (staff with `catalog.start_sync`: spends CJ quota like a sync): the
+    """GET /api/cj/product/{cj_pid} (staff with `catalog.start_sync`: spends CJ quota like a sync): the
     live CJ product, cached for 1 h."""
 
     permission_classes = staff_permission("catalog.start_sync")
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, pid: str) -> Response:
-        return Response(cj_product_get(pid=pid))
+    def get(self, request: Request, cj_pid: str) -> Response:
+        return Response(cj_product_get(pid=cj_pid))
 
 
 class CJStockView(APIView):
@@ -148,7 +171,10 @@ class CJStockView(APIView):
 
     permission_classes = staff_permission("catalog.start_sync")
 
-    @extend_schema(parameters=[CJStockQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[CJStockQuerySerializer],
+        responses={200: OpenApiTypes.OBJECT, **error_responses({404: "CJ does not know this pid (`not_found`)."})},
+    )
     def get(self, request: Request) -> Response:
         query = CJStockQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

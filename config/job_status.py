@@ -6,8 +6,8 @@ Staff with the job dashboard's permission read any job; staff who may start a pr
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,7 +40,24 @@ class JobStatusView(APIView):
 
     permission_classes = staff_any_permission(DASHBOARD_PERMISSION, SYNC_PERMISSION)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        responses=inline_serializer(
+            "JobStatus",
+            {
+                "job_id": serializers.CharField(),
+                "queue": serializers.CharField(),
+                "func": serializers.CharField(allow_null=True),
+                "status": serializers.CharField(
+                    allow_null=True, help_text="RQ's: queued, started, deferred, finished, failed, scheduled..."
+                ),
+                "enqueued_at": serializers.DateTimeField(allow_null=True),
+                "started_at": serializers.DateTimeField(allow_null=True),
+                "ended_at": serializers.DateTimeField(allow_null=True),
+                "result": serializers.JSONField(allow_null=True, help_text="The job's return value once finished."),
+                "error": serializers.CharField(allow_null=True, help_text="The exception's last line once failed."),
+            },
+        )
+    )
     def get(self, request: Request, job_id: str) -> Response:
         # Every queue lives on the same Redis (REDIS_URL).
         connection = get_queue(SYNC_PRODUCTS).connection

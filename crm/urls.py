@@ -6,7 +6,7 @@ from crm import views
 
 urlpatterns = [
     path("leads", views.LeadListCaptureView.as_view(), name="crm-leads"),
-    path("leads/<int:pk>", views.LeadDetailView.as_view(), name="crm-lead-detail"),
+    path("leads/<int:lead_id>", views.LeadDetailView.as_view(), name="crm-lead-detail"),
     path("customers", views.CustomerListCreateView.as_view(), name="crm-customers"),
-    path("customers/<int:pk>", views.CustomerDetailView.as_view(), name="crm-customer-detail"),
+    path("customers/<int:customer_id>", views.CustomerDetailView.as_view(), name="crm-customer-detail"),
 ]

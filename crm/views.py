@@ -13,15 +13,17 @@ import django_filters.rest_framework
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, generics, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission, DjangoModelPermissions, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from config.api_errors import PayloadTooLarge
+from config.api_schema import error_responses
 from crm import selectors, services
 from crm.models import Customer, Lead
 from crm.serializers import (
@@ -41,10 +43,35 @@ LEAD_MAX_BODY_BYTES = 16 * 1024
 LEAD_RECEIVED = {"status": "received"}
 
 
-class CrmPagination(PageNumberPagination):
+class CrmPagination(CursorPagination):
+    """The API's one list convention (as `GET /api/products`): `{"next", "results"}`, `next` an
+    absolute URL carrying an opaque `cursor`, `limit` per page. No COUNT, stable under inserts."""
+
     page_size = 50
-    page_size_query_param = "page_size"
+    page_size_query_param = "limit"
     max_page_size = 200
+    ordering = ("-created_at", "-id")
+
+    def decode_cursor(self, request: Request) -> Any:
+        # As the product list: a cursor we did not write is the caller's mistake, 400 on `cursor`
+        # (DRF answers 404).
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError({"cursor": ["The cursor is not valid."]}) from error
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": self.get_next_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {"type": "string", "format": "uri", "nullable": True},
+                "results": schema,
+            },
+        }
 
 
 class CrmModelPermissions(DjangoModelPermissions):
@@ -113,9 +140,7 @@ class CustomerFilter(django_filters.FilterSet):
         request=LeadCaptureSerializer,
         responses={
             202: LeadCaptureResultSerializer,
-            400: OpenApiResponse(description="Validation error"),
-            413: OpenApiResponse(description="Body too large"),
-            429: OpenApiResponse(description="Throttled"),
+            **error_responses({413: "The body is over 16 KiB (`payload_too_large`)."}),
         },
         auth=[],
     ),
@@ -129,7 +154,8 @@ class LeadListCaptureView(generics.ListAPIView):
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
     filterset_class = LeadFilter
     search_fields = ("name", "email", "phone", "company")
-    ordering_fields = ("created_at", "status", "last_contacted_at", "name")
+    # Cursor pages need a non-null sort key: `last_contacted_at` (often empty) is not offered.
+    ordering_fields = ("created_at", "status", "name")
     ordering = ("-created_at", "-id")
 
     def get_queryset(self) -> QuerySet[Lead]:
@@ -173,6 +199,7 @@ class LeadDetailView(generics.RetrieveAPIView):
     serializer_class = LeadDetailSerializer
     queryset = Lead.objects.none()
     permission_classes = STAFF_PERMISSIONS
+    lookup_url_kwarg = "lead_id"
 
     def get_queryset(self) -> QuerySet[Lead]:
         return selectors.lead_list().prefetch_related("contacts__staff_user", "status_changes__changed_by")
@@ -183,7 +210,7 @@ class LeadDetailView(generics.RetrieveAPIView):
     post=extend_schema(
         summary="Create a customer, or fill the empty fields of the one with that email (staff)",
         request=CustomerCreateSerializer,
-        responses={201: CustomerSerializer, 200: CustomerSerializer, 400: OpenApiResponse(description="Invalid")},
+        responses={201: CustomerSerializer, 200: CustomerSerializer},
     ),
 )
 class CustomerListCreateView(generics.ListAPIView):
@@ -212,6 +239,7 @@ class CustomerDetailView(generics.RetrieveAPIView):
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()
     permission_classes = STAFF_PERMISSIONS
+    lookup_url_kwarg = "customer_id"
 
     def get_queryset(self) -> QuerySet[Customer]:
         return selectors.customer_list()

@@ -32,6 +32,15 @@ class OrderNotCancellable(OrderRejected):
     message = "The request conflicts with the current state."
 
 
+class OrderNotRetryable(OrderRejected):
+    """Forwarding the order again cannot succeed (it is not failed, or a line's variant is no
+    longer sold); `message` says why, for staff."""
+
+    status = 409
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
 class IdempotencyConflict(DomainError):
     """The Idempotency-Key cannot be honoured; see the two subclasses."""
 

@@ -42,6 +42,9 @@ class Order(models.Model):
     }
     # Statuses whose stock is held for the order (CJ has not taken it yet).
     RESERVING_STATUSES = (Status.PENDING, Status.FORWARDING)
+    # Statuses of orders CJ has taken: their units are ours until a CJ stock figure taken after
+    # `placed_at` counts them (catalog.stock).
+    PLACED_STATUSES = (Status.PLACED, Status.SHIPPED, Status.DELIVERED)
 
     number = models.CharField(max_length=20, unique=True, help_text="Public number; CJ's orderNumber.")
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="orders")
@@ -61,6 +64,9 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField()
+    placed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the order went to CJ (CJ's stock figures taken later count it)."
+    )
     cj_order_id = models.CharField("CJ order id", max_length=64, blank=True)
     cj_status = models.CharField("CJ status", max_length=20, blank=True)
     tracking_number = models.CharField(max_length=64, blank=True)
@@ -92,6 +98,7 @@ class Order(models.Model):
             models.Index(fields=["failure_reason"], name="orders_failure_idx"),
             models.Index(fields=["cj_order_id"], name="orders_cj_order_idx"),
             models.Index(fields=["email"], name="orders_email_idx"),
+            models.Index(fields=["placed_at"], name="orders_placed_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from catalog.models import Variant
+from catalog.models import Product, Variant
 from catalog.selectors import product_is_sellable
-from orders.models import Order
+from orders.models import Order, OrderItem
 
 
 def order_get_for_reader(*, number: str, access_token: str | None, is_staff: bool) -> Order | None:
@@ -85,3 +85,15 @@ def order_ids_open_at_cj() -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def order_skus_not_sold(*, order_id: int) -> list[str]:
+    """The SKUs (else CJ vids) of the order's lines whose variant or product is no longer active:
+    a forwarding retry would meet CJ's refusal again. Empty when every line is still sold."""
+    return [
+        sku or cj_vid
+        for sku, cj_vid in OrderItem.objects.filter(order_id=order_id)
+        .exclude(variant__status=Variant.Status.ACTIVE, variant__product__status=Product.Status.ACTIVE)
+        .order_by("id")
+        .values_list("variant__sku", "variant__cj_vid")
+    ]

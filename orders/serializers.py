@@ -1,8 +1,12 @@
 """Order API shapes. Prices never come from the client: unknown fields (a `price`) are ignored."""
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orders.models import Order, OrderEvent, OrderItem
+from orders.models import Order, OrderItem
+from orders.timeline import buyer_timeline
 
 
 class LineSerializer(serializers.Serializer):
@@ -65,29 +69,39 @@ class OrderCreateSerializer(serializers.Serializer):
 class OrderAcceptedSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
-    access_token = serializers.CharField()
-    status_url = serializers.CharField()
+    access_token = serializers.CharField(help_text="Send it as `X-Order-Token` to read the order.")
+    status_url = serializers.URLField(help_text="Absolute URL of the order (`GET /api/orders/{order_number}`).")
+
+
+class OrderItemOptionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField()
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="variant.sku")
     name = serializers.CharField(source="variant.product.name")
-    options = serializers.JSONField(source="variant.option_values")
+    options = OrderItemOptionSerializer(source="variant.options", many=True)
 
     class Meta:
         model = OrderItem
         fields = ("variant_id", "sku", "name", "options", "quantity", "unit_price")
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OrderEvent
-        fields = ("created_at", "from_status", "to_status", "message")
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    status = serializers.CharField()
+    message = serializers.CharField(help_text="A sentence for the buyer (orders/timeline.py).")
+
+
+class TrackingSerializer(serializers.Serializer):
+    number = serializers.CharField(allow_null=True)
+    url = serializers.URLField(allow_null=True)
 
 
 class OrderDetailSerializer(serializers.ModelSerializer):
     items = OrderItemSerializer(many=True)
-    timeline = OrderEventSerializer(many=True, source="events")
+    timeline = serializers.SerializerMethodField()
     tracking = serializers.SerializerMethodField()
 
     class Meta:
@@ -106,5 +120,10 @@ class OrderDetailSerializer(serializers.ModelSerializer):
             "timeline",
         )
 
+    @extend_schema_field(TimelineEntrySerializer(many=True))
+    def get_timeline(self, order: Order) -> Any:
+        return TimelineEntrySerializer(buyer_timeline(order, list(order.events.all())), many=True).data
+
+    @extend_schema_field(TrackingSerializer)
     def get_tracking(self, order: Order) -> dict[str, str | None]:
         return {"number": order.tracking_number or None, "url": order.tracking_url or None}

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Variant
-from catalog.services import variant_stock_release, variant_stock_reserve
+from catalog.stock import variant_stock_reserve, variants_stock_recompute
 from config.queues import CREATE_ORDER, enqueue_on_commit
 from config.request_context import current_request_id
 from crm.services import customer_get_or_create
@@ -23,11 +23,12 @@ from orders.errors import (
     IdempotencyKeyInFlight,
     IdempotencyKeyMismatch,
     OrderNotCancellable,
+    OrderNotRetryable,
     OrderRejected,
     OutOfStock,
 )
 from orders.models import Order, OrderEvent, OrderItem
-from orders.selectors import variants_for_order_lines
+from orders.selectors import order_skus_not_sold, variants_for_order_lines
 
 business_logger = logging.getLogger("business")
 
@@ -195,9 +196,16 @@ def _reserve_stock(lines: Sequence[tuple[int, int]]) -> int | None:
     return None
 
 
-def _release_stock(order: Order) -> None:
-    for variant_id, quantity in order.items.values_list("variant_id", "quantity"):
-        variant_stock_release(variant_id=variant_id, quantity=quantity)
+def _stock_group(status: str) -> str:
+    if status in Order.RESERVING_STATUSES:
+        return "reserving"
+    return "placed" if status in Order.PLACED_STATUSES else ""
+
+
+def _stock_recompute(order: Order) -> None:
+    """Derive the order's variants' stock again: its units left our reservations (failed,
+    cancelled) or went to CJ (placed: a CJ figure taken since may count them already)."""
+    variants_stock_recompute(variant_ids=order.items.values_list("variant_id", flat=True))
 
 
 def _enqueue_forwarding(order: Order) -> None:
@@ -222,6 +230,11 @@ def _event(
     )
 
 
+def order_event_add(*, order: Order, message: str, data: dict[str, Any] | None = None) -> OrderEvent:
+    """Add a note to a (locked) order's timeline without moving its status (e.g. a CJ retry)."""
+    return _event(order, "", "", message, data)
+
+
 def order_transition(
     *,
     order: Order,
@@ -232,20 +245,24 @@ def order_transition(
     **fields: Any,
 ) -> Order:
     """Move a (locked) order to `to_status` if allowed, set `fields`, write its timeline entry and
-    a `business` log line; release the stock reservation when the move ends it (failed, cancelled). Returns the order
-    unchanged when the move is not allowed (a late or repeated message)."""
+    a `business` log line. Returns the order
+    unchanged when the move is not allowed (a late or repeated message). A move to `placed` dates
+    `placed_at` (now, unless `fields` carry it); a move that changes who holds the order's units
+    (our reservation, CJ, nobody) derives the variants' stock again (catalog.stock)."""
     from_status = order.status
     if to_status != from_status and not order.can_move_to(to_status):
         return order
-    was_reserving = order.is_reserving_stock
     for name, value in fields.items():
         setattr(order, name, value)
     if to_status != from_status:
         order.status = to_status
         order.status_changed_at = timezone.now()
+    if to_status == Order.Status.PLACED and order.placed_at is None:
+        order.placed_at = order.status_changed_at
     order.save()
-    if was_reserving and to_status in (Order.Status.FAILED, Order.Status.CANCELLED):
-        _release_stock(order)
+    # Entering a reserving status takes its units by the conditional reserve (intake, retry).
+    if _stock_group(to_status) != _stock_group(from_status) and to_status not in Order.RESERVING_STATUSES:
+        _stock_recompute(order)
     if to_status != from_status or message:
         _event(order, from_status, to_status if to_status != from_status else "", message, data, staff_user)
     business_logger.info(
@@ -280,12 +297,26 @@ def order_fail(*, order_id: int, reason: str, message: str, cj_response: dict | 
 def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
     """Staff retry of a failed order: reserve its stock again and forward it once more.
 
-    Raises OutOfStock when the stock is no longer there."""
+    Raises OrderNotRetryable when the order is not failed or a line's variant (or its product) is
+    no longer sold, a permanent failure a retry would only repeat; OutOfStock when the stock is no
+    longer there."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.FAILED:
-        return order
+        raise OrderNotRetryable(
+            f"Order {order.number} is {order.get_status_display()}, not failed: there is nothing to retry."
+        )
+    gone = order_skus_not_sold(order_id=order.pk)
+    if gone:
+        lines = f"variant {gone[0]} is" if len(gone) == 1 else f"variants {', '.join(gone)} are"
+        raise OrderNotRetryable(
+            f"Order {order.number} cannot be retried: {lines} no longer sold "
+            "(inactive in the catalog), so CJ would refuse it again; cancel the order instead."
+        )
     if _reserve_stock(list(order.items.values_list("variant_id", "quantity"))) is not None:
-        raise OutOfStock(details={"items": ["Not enough stock left to retry."]})
+        raise OutOfStock(
+            f"Order {order.number} cannot be retried: not enough stock left for its items.",
+            details={"items": ["Not enough stock left to retry."]},
+        )
     order_transition(
         order=order,
         to_status=Order.Status.PENDING,
@@ -308,7 +339,10 @@ def order_cancel(*, order_id: int, staff_user: Any = None, reason: str = "") -> 
     if order.status == Order.Status.CANCELLED:
         return order
     if order.status not in (Order.Status.PENDING, Order.Status.FAILED):
-        refusal = f"An order that is {order.status} cannot be cancelled here."
+        refusal = (
+            f"Order {order.number} is {order.get_status_display()}: CJ has it or may be creating it now, "
+            "so only CJ can cancel it (only pending or failed orders are cancelled here)."
+        )
         raise OrderNotCancellable(refusal, details={"status": [refusal]})
     return order_transition(
         order=order,

@@ -2,9 +2,10 @@
 
 import re
 
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from config.api_schema import error_responses
 from orders import selectors
 from orders.intake import freight_quote_for_lines, order_intake
 from orders.serializers import (
@@ -31,7 +33,18 @@ class ShippingQuoteView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "quotes"
 
-    @extend_schema(request=QuoteRequestSerializer, responses=FreightOptionSerializer(many=True))
+    @extend_schema(
+        request=QuoteRequestSerializer,
+        responses={
+            200: inline_serializer("ShippingQuote", {"options": FreightOptionSerializer(many=True)}),
+            **error_responses(
+                {
+                    400: "Invalid body, an unknown or inactive variant, or CJ cannot ship there (`validation_error`).",
+                    503: "CJ's freight calculation is unavailable (`service_unavailable`); try again shortly.",
+                }
+            ),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = QuoteRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -53,8 +66,27 @@ class OrderCreateView(APIView):
 
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={202: OrderAcceptedSerializer},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={
+            202: OrderAcceptedSerializer,
+            **error_responses(
+                {
+                    400: "Invalid body or `Idempotency-Key`, an unknown or inactive variant, a `logistic_name` "
+                    "not among the quoted options (`validation_error`).",
+                    409: "A line is short of stock (`out_of_stock`), or the first request with this "
+                    "`Idempotency-Key` is still running (`idempotency_key_in_flight`).",
+                    422: "This `Idempotency-Key` was used with another body (`idempotency_key_mismatch`).",
+                }
+            ),
+        },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="8-100 characters (letters, digits, `_.:-`): the same key and body get the first answer.",
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key") or None
@@ -77,7 +109,7 @@ class OrderCreateView(APIView):
             "number": order.number,
             "status": order.status,
             "access_token": order.access_token,
-            "status_url": f"/api/orders/{order.number}",
+            "status_url": request.build_absolute_uri(reverse("orders:detail", kwargs={"order_number": order.number})),
         }
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
@@ -89,12 +121,23 @@ class OrderDetailView(APIView):
     throttle_scope = "orders_read"
 
     @extend_schema(
-        responses=OrderDetailSerializer,
-        parameters=[OpenApiParameter("X-Order-Token", str, OpenApiParameter.HEADER, required=False)],
+        responses={
+            200: OrderDetailSerializer,
+            **error_responses({404: "No such order, or `X-Order-Token` is missing or wrong (`not_found`)."}),
+        },
+        parameters=[
+            OpenApiParameter(
+                "X-Order-Token",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="The order's `access_token` (staff need none).",
+            )
+        ],
     )
-    def get(self, request: Request, number: str) -> Response:
+    def get(self, request: Request, order_number: str) -> Response:
         order = selectors.order_get_for_reader(
-            number=number,
+            number=order_number,
             access_token=request.headers.get("X-Order-Token"),
             is_staff=request.user.is_staff,
         )

@@ -9,11 +9,12 @@ products they touch.
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from catalog.services import product_deactivate, product_update_from_cj, variant_stock_set, variant_update_from_cj
+from catalog.services import product_deactivate, product_update_from_cj, variant_update_from_cj
+from catalog.stock import StockFigure, variants_cj_stock_apply
 from integrations.cj.coercion import (
     MAX_COUNT,
     ImplausibleValue,
@@ -144,25 +145,53 @@ def _stock_as_of(rows: list[Mapping[str, Any]], received_at: datetime) -> dateti
     return max(known) if known else received_at
 
 
-def handle_stock(event: WebhookEvent) -> str:
+def stock_figures(event: WebhookEvent) -> list[StockFigure]:
+    """CJ's figures in a STOCK message, one per vid (the sum of its warehouses). Raises
+    PayloadError when the message holds no rows or a figure that is not a whole count: the event
+    fails whole."""
     rows_by_vid = _stock_rows(event.params)
     if not rows_by_vid:
         raise PayloadError("STOCK params hold no warehouse rows")
-    applied, skipped = 0, 0
+    figures = []
     for vid, rows in sorted(rows_by_vid.items()):
         if any(row.get("storageNum") is None for row in rows):
             raise PayloadError(f"STOCK row of variant {vid} has no storageNum")
         try:
             total = sum(to_count(row.get("storageNum"), field="storageNum") for row in rows)
         except ImplausibleValue as error:
-            # The handler's savepoint undoes the variants already set: the event fails whole.
             raise PayloadError(f"STOCK of variant {vid}: {error}") from error
-        total = min(total, MAX_COUNT)  # several warehouses' sum stays a storable integer
-        if variant_stock_set(cj_vid=vid, stock=total, as_of=_stock_as_of(rows, event.received_at)) is None:
-            skipped += 1
-        else:
-            applied += 1
+        # several warehouses' sum stays a storable integer
+        figures.append(
+            StockFigure(cj_vid=vid, stock=min(total, MAX_COUNT), taken_at=_stock_as_of(rows, event.received_at))
+        )
+    return figures
+
+
+def stock_outcome(applied: int, skipped: int) -> str:
     return f"stock of {applied} variant(s) set, {skipped} unchanged, not carried or older than ours"
+
+
+def stock_events_apply(events: Sequence[WebhookEvent]) -> dict[int, str]:
+    """Apply the figures of many STOCK events at once (set-based, `catalog.stock`); returns each
+    event's outcome by id. Per variant the latest figure wins (a tie: the later event); the others
+    count as unchanged. Parse the events with `stock_figures` first: this one raises only
+    transient errors."""
+    figures = {event.pk: stock_figures(event) for event in events}
+    winners: dict[str, tuple[datetime, int]] = {}
+    for event in events:
+        for figure in figures[event.pk]:
+            if figure.cj_vid not in winners or figure.taken_at >= winners[figure.cj_vid][0]:
+                winners[figure.cj_vid] = (figure.taken_at, event.pk)
+    applied = variants_cj_stock_apply(figures=[figure for event in events for figure in figures[event.pk]])
+    outcomes = {}
+    for event in events:
+        won = sum(1 for f in figures[event.pk] if f.cj_vid in applied and winners[f.cj_vid][1] == event.pk)
+        outcomes[event.pk] = stock_outcome(won, len(figures[event.pk]) - won)
+    return outcomes
+
+
+def handle_stock(event: WebhookEvent) -> str:
+    return stock_events_apply([event])[event.pk]
 
 
 def handle_order(event: WebhookEvent) -> str:

@@ -3,17 +3,20 @@ what was never processed, check the pause guard, and re-register with CJ.
 
 Storing is one INSERT (a duplicate `messageId` is caught by the unique constraint and changes
 nothing) and enqueues processing after commit. Processing holds the event's row lock while the
-domain services run, so an event is applied at most once even if two jobs race.
+domain services run, so an event is applied at most once even if two jobs race. STOCK events are
+applied in batches: one job takes the STOCK events waiting behind its own (the catch-up after a
+burst or an outage; measured by bench/webhooks.py).
 """
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
@@ -22,7 +25,7 @@ from catalog.models import SyncRun
 from config.queues import PROCESS_WEBHOOK, enqueue, enqueue_on_commit, get_queue, job_id
 from integrations.cj.client import get_client
 from orders.sweeps import orders_reconcile
-from webhooks import selectors
+from webhooks import dispatch, selectors
 from webhooks.dispatch import HANDLERS, PayloadError
 from webhooks.messages import Message
 from webhooks.models import WebhookEvent
@@ -88,74 +91,164 @@ _PROCESS_FIELDS = (
     "id", "message_id", "topic", "message_type", "params", "status", "attempts", "outcome", "error", "received_at"
 )  # fmt: skip
 _OUTCOME_SQL = f"""
-UPDATE {_TABLE}
-   SET status = %s, attempts = %s, outcome = %s, error = %s, processed_at = %s, updated_at = NOW()
- WHERE id = %s
+UPDATE {_TABLE} AS e
+   SET status = o.status, attempts = o.attempts, outcome = o.outcome, error = o.error, processed_at = o.processed_at,
+       updated_at = NOW()
+  FROM unnest(%s::bigint[], %s::text[], %s::smallint[], %s::text[], %s::text[], %s::timestamptz[])
+       AS o(id, status, attempts, outcome, error, processed_at)
+ WHERE e.id = o.id
 """  # noqa: S608 (the table name comes from the model)
+STOCK_TOPIC = "STOCK"
+# STOCK events applied by one job at most; one statement pair writes all their figures.
+STOCK_BATCH = 500
 
 
-def _event_lock(event_id: int) -> WebhookEvent | None:
-    """The event's row, locked until commit, with the fields processing needs (others deferred)."""
+def _events_lock(where: str, params: Sequence[Any]) -> list[WebhookEvent]:
+    """Events matching `where`, locked until commit, with the fields processing needs (others deferred)."""
     fields = [field for field in WebhookEvent._meta.concrete_fields if field.attname in _PROCESS_FIELDS]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM {_TABLE} WHERE id = %s FOR UPDATE", [event_id])  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        # JSON text to Python, as the ORM does. (Every model field has get_db_converters; django-stubs'
-        # Field lacks it, hence the ignore.)
-        for converter in field.get_db_converters(connection):  # type: ignore[attr-defined]
-            value = converter(value, field, connection)
-        values.append(value)
-    return WebhookEvent.from_db(connection.alias, [field.attname for field in fields], values)
+        cursor.execute(f"SELECT {columns} FROM {_TABLE} WHERE {where}", params)  # noqa: S608
+        rows = cursor.fetchall()
+    events = []
+    for row in rows:
+        values = []
+        for field, value in zip(fields, row, strict=True):
+            # JSON text to Python, as the ORM does. (Every model field has get_db_converters;
+            # django-stubs' Field lacks it, hence the ignore.)
+            for converter in field.get_db_converters(connection):  # type: ignore[attr-defined]
+                value = converter(value, field, connection)
+            values.append(value)
+        events.append(WebhookEvent.from_db(connection.alias, [field.attname for field in fields], values))
+    return events
+
+
+def _event_lock(event_id: int) -> WebhookEvent | None:
+    """The event's row, locked until commit."""
+    events = _events_lock("id = %s FOR UPDATE", [event_id])
+    return events[0] if events else None
+
+
+def _stock_batch_lock(event: WebhookEvent) -> list[WebhookEvent]:
+    """The event and up to STOCK_BATCH - 1 other STOCK events waiting (oldest first), locked; events
+    another job holds are skipped, so two jobs never wait for each other."""
+    others = _events_lock(
+        "topic = %s AND status = %s AND id != %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        [event.topic, WebhookEvent.Status.RECEIVED, event.pk, STOCK_BATCH - 1],
+    )
+    return [event, *others]
+
+
+def _stock_batch_process(event: WebhookEvent) -> list[WebhookEvent]:
+    """Apply a STOCK event together with the STOCK events waiting behind it, set-based; returns the
+    events it took besides `event`, with their outcome set (the caller records `event`'s). A
+    malformed one fails alone; when applying fails, the others are left as they were and the
+    error is `event`'s alone (raised)."""
+    batch = _stock_batch_lock(event)
+    valid = []
+    for member in batch:
+        member.attempts += 1
+        try:
+            dispatch.stock_figures(member)
+        except PayloadError as error:
+            member.status, member.error = WebhookEvent.Status.FAILED, f"Invalid payload: {error}"
+        else:
+            valid.append(member)
+    with transaction.atomic():  # on an error the caller records it on `event` alone
+        outcomes = dispatch.stock_events_apply(valid)
+    for member in valid:
+        member.status, member.error, member.outcome = WebhookEvent.Status.PROCESSED, "", outcomes[member.pk][:500]
+    return batch[1:]
 
 
 def webhook_event_process(*, event_id: int, is_last_attempt: bool = True) -> WebhookEvent | None:
     """Apply one stored event through the domain services and record the outcome on the row.
 
+    A STOCK event takes the STOCK events waiting behind it (up to STOCK_BATCH in all) and applies
+    their figures with set-based SQL; their own jobs, still queued, are then dropped from the queue.
     Unknown types become `ignored`; a malformed payload `failed` at once. Any other error is
     recorded and re-raised so that RQ retries; on the last attempt the event becomes `failed`.
     Final events are left alone (idempotent). Returns None when the event is gone.
     """
     failure: Exception | None = None
+    taken: list[WebhookEvent] = []
     with transaction.atomic():
         event = _event_lock(event_id)
         if event is None:
             return None
         if event.is_final:
             return event
-        event.attempts += 1
         handler = HANDLERS.get(event.topic)
-        if handler is None:
-            event.status, event.outcome = WebhookEvent.Status.IGNORED, f"type {event.topic} is not handled"
-        else:
-            try:
+        try:
+            if handler is None:
+                event.attempts += 1
+                event.status, event.outcome = WebhookEvent.Status.IGNORED, f"type {event.topic} is not handled"
+            elif event.topic == STOCK_TOPIC:
+                taken = _stock_batch_process(event)
+            else:
+                event.attempts += 1
                 with transaction.atomic():
                     event.outcome = handler(event)[:500]
                 event.status, event.error = WebhookEvent.Status.PROCESSED, ""
-            except PayloadError as error:
-                event.status, event.error = WebhookEvent.Status.FAILED, f"Invalid payload: {error}"
-            except Exception as error:
-                failure = error
-                event.error = f"{type(error).__name__}: {error}"[:2000]
-                event.status = WebhookEvent.Status.FAILED if is_last_attempt else WebhookEvent.Status.RECEIVED
-        if event.status != WebhookEvent.Status.RECEIVED:
-            event.processed_at = timezone.now()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _OUTCOME_SQL, [event.status, event.attempts, event.outcome, event.error, event.processed_at, event.pk]
-            )
+        except PayloadError as error:
+            event.status, event.error = WebhookEvent.Status.FAILED, f"Invalid payload: {error}"
+        except Exception as error:
+            failure, taken = error, []
+            event.error = f"{type(error).__name__}: {error}"[:2000]
+            event.status = WebhookEvent.Status.FAILED if is_last_attempt else WebhookEvent.Status.RECEIVED
+        now = timezone.now()
+        for member in (event, *taken):
+            if member.status != WebhookEvent.Status.RECEIVED:
+                member.processed_at = now
+        _outcomes_record([event, *taken])
+    for member in (event, *taken):
+        _log_outcome(member)
+    if taken:
+        _jobs_drop([member.pk for member in taken])
+    if failure is not None:
+        raise failure
+    return event
+
+
+def _outcomes_record(events: Sequence[WebhookEvent]) -> None:
+    """One UPDATE for the outcome of every event processed together."""
+    columns: list[Any] = [
+        [event.pk for event in events],
+        [str(event.status) for event in events],
+        [event.attempts for event in events],
+        [event.outcome for event in events],
+        [event.error for event in events],
+        [event.processed_at for event in events],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_OUTCOME_SQL, columns)
+
+
+def _log_outcome(event: WebhookEvent) -> None:
     fields = {"event_id": event.pk, "topic": event.topic, "status": event.status, "attempt": event.attempts}
     if event.status == WebhookEvent.Status.FAILED:
         logger.error("webhooks.process.failed", extra={**fields, "error": event.error})
     else:
         logger.info("webhooks.process.done", extra={**fields, "outcome": event.outcome})
-    if failure is not None:
-        raise failure
-    return event
+
+
+# Drops queued jobs (their events are processed) from the queue, and their job hashes; a job not in
+# the queue list (running, scheduled for a retry) is left alone and will find its event final.
+_JOBS_DROP_LUA = """
+for _, id in ipairs(ARGV) do
+    if redis.call('LREM', KEYS[1], 1, id) == 1 then redis.call('DEL', KEYS[2] .. id) end
+end
+"""
+
+
+def _jobs_drop(event_ids: Sequence[int]) -> None:
+    """Best effort: a job left behind (Redis away) only finds its event final when it runs."""
+    queue = get_queue(PROCESS_WEBHOOK)
+    job_ids = [job_id(PROCESS_JOB_KIND, event_id) for event_id in event_ids]
+    try:
+        queue.connection.eval(_JOBS_DROP_LUA, 2, queue.key, Job.redis_job_namespace_prefix, *job_ids)
+    except RedisError as error:
+        logger.warning("webhooks.jobs_drop_failed", extra={"count": len(job_ids), "error": str(error)})
 
 
 @transaction.atomic

@@ -14,14 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import PayloadTooLarge, ServiceUnavailable
+from config.api_schema import error_responses
 from integrations.cj.client import get_client
 from webhooks import answers
 from webhooks.messages import SIGNATURE_HEADER, headers_to_store, message_parse, signature_is_valid
@@ -108,6 +109,8 @@ def _verified_body(request: Request) -> bytes:
 
 class CJWebhookReceiveView(APIView):
     authentication_classes: list[Any] = []
+    # The raw body is what CJ signed: nothing parses it before the signature is checked.
+    parser_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes: list[Any] = []
     # Set by post(): a verified post counts in the pause guard's answers, a rejected one apart.
@@ -119,10 +122,25 @@ class CJWebhookReceiveView(APIView):
         description="Signed with header `sign` (Base64 HMAC-SHA256 of the raw body keyed with the openId).",
         request={"application/json": {"type": "object"}},
         responses={
-            200: OpenApiResponse(description='`{"code": 200, "result": "success", "message": "ok"}`'),
-            400: OpenApiResponse(description="Malformed JSON, or messageId/type missing"),
-            401: OpenApiResponse(description="Signature missing or wrong"),
-            413: OpenApiResponse(description="Body over 1 MB"),
+            200: OpenApiResponse(
+                inline_serializer(
+                    "WebhookAck",
+                    {
+                        "code": serializers.IntegerField(),
+                        "result": serializers.CharField(),
+                        "message": serializers.CharField(),
+                    },
+                ),
+                description='`{"code": 200, "result": "success", "message": "ok"}` (`"duplicate"` for a redelivery)',
+            ),
+            **error_responses(
+                {
+                    400: "Malformed JSON, or messageId/type missing (`parse_error`, `validation_error`).",
+                    401: "Signature missing or wrong (`invalid_signature`).",
+                    413: "Body over `WEBHOOKS_MAX_BODY_BYTES` (`payload_too_large`).",
+                    503: "The account's openId is not known yet, or the database is away (`service_unavailable`).",
+                }
+            ),
         },
     )
     def post(self, request: Request) -> Response:

@@ -1,7 +1,8 @@
 """Stock refresh: CJ's live stock for a batch of variants, one `getInventoryByPid` call per product.
 
 A variant CJ gives no answer for keeps its stock (a missing answer never zeroes stock); only
-changed figures are written, in bulk; the changed products' caches are invalidated. Products are
+changed CJ figures are written, in bulk (`catalog.stock` derives what we sell from them); the
+changed products' caches are invalidated. Products are
 taken in id order and the run's checkpoint names the last one done, so a stopped run (Ctrl-C,
 SIGTERM, CJ errors) is closed as failed and `sync_cj resume` continues it after that product.
 """
@@ -14,9 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.cache import catalog_cache_invalidate
 from catalog.models import Product, SyncRun, Variant
-from catalog.services import products_aggregates_refresh
+from catalog.stock import StockFigure, variants_cj_stock_apply
 from catalog.sync.runs import Progress, cj_client, record_error, run_close_failed, runs_close_abandoned, sync_lock
 from integrations.cj.coercion import MAX_COUNT
 from integrations.cj.errors import CJNotFoundError, CJPermanentError
@@ -56,7 +56,7 @@ def variants_stock_refresh(
         for pk, cj_vid, stock, product_id, cj_pid in (
             variants.filter(product_id__gt=after)
             .order_by("product_id", "pk")
-            .values_list("pk", "cj_vid", "stock", "product_id", "product__cj_pid")
+            .values_list("pk", "cj_vid", "cj_stock", "product_id", "product__cj_pid")
         ):
             by_product[(product_id, cj_pid)].append((pk, cj_vid, stock))
         products = list(by_product.items())
@@ -105,9 +105,11 @@ def _stock_run_open(*, run_id: int | None, variant_ids: Sequence[int] | None, tr
 
 
 def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
-    now = timezone.now()
-    changed: list[Variant] = []
-    for (product_id, cj_pid), variants in products:
+    changed: list[StockFigure] = []
+    for (_product_id, cj_pid), variants in products:
+        # Taken before the call: a figure dated earlier than CJ's moment counts our orders placed
+        # meanwhile as still ours (under-sells a moment, never oversells).
+        now = timezone.now()
         try:
             answer = client.get_stock_by_pid(pid=cj_pid)
         except (CJNotFoundError, CJPermanentError) as error:
@@ -115,7 +117,7 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
             continue
         finally:
             run.cj_calls += 1
-        for pk, cj_vid, stock in variants:
+        for _pk, cj_vid, stock in variants:
             rows = answer.get(cj_vid)
             if not rows:  # no answer for this variant: keep what we hold
                 run.unchanged_count += 1
@@ -125,13 +127,11 @@ def _refresh_batch(run: SyncRun, products: list, *, client: Any) -> None:
             if total == stock:
                 run.unchanged_count += 1
                 continue
-            changed.append(Variant(pk=pk, product_id=product_id, stock=total, stock_updated_at=now, updated_at=now))
+            changed.append(StockFigure(cj_vid=cj_vid, stock=total, taken_at=now))
     run.updated_count += len(changed)
     if not changed:
         return
-    product_ids = {variant.product_id for variant in changed}
+    # CJ's figures, with what we sell derived from them and our open orders; the lists are dropped
+    # only when a product's in-stock flag changed (catalog.stock).
     with transaction.atomic():
-        Variant.objects.bulk_update(changed, ["stock", "stock_updated_at", "updated_at"])
-        # The lists show only the in-stock flag: they are dropped only when a product's flag changed.
-        listed_changed = bool(products_aggregates_refresh(product_ids=product_ids))
-        transaction.on_commit(lambda: catalog_cache_invalidate(product_ids=product_ids, lists=listed_changed))
+        variants_cj_stock_apply(figures=changed)

@@ -7,7 +7,8 @@ in SQL and writes only rows whose data differ. A product's price range and in-st
 computed here from the variants CJ lists, so a re-priced product is written once.
 
 Unchanged data writes nothing; staff-edited names and descriptions are kept (descriptions are
-sanitised, `catalog.content`); a variant without a stock answer keeps its stock; a cost change
+sanitised, `catalog.content`); a variant without a stock answer keeps its stock (CJ's figure goes
+to `cj_stock`, what we sell is derived as `catalog.stock` says); a cost change
 beyond CATALOG_MAX_PRICE_CHANGE_PERCENT is held for staff (`catalog.pricing.cost_change_is_held`):
 the page is filtered before the merge, so a held variant is staged with its stored cost and the
 proposed one in `pending_supplier_cost`. Caches of the changed products and prices are invalidated after commit.
@@ -39,30 +40,18 @@ from catalog.content import description_clean, image_url_clean, image_urls_clean
 from catalog.models import Category, Product, Variant
 from catalog.pricing import CENT, PricingRule, cost_change_is_held, cost_change_limit, current_rule
 from catalog.services import products_aggregates_refresh
+from catalog.stock import variants_stock_recompute
 from catalog.sync.products_write import products_write
 from integrations.cj import types as cj
-from integrations.cj.coercion import MAX_COUNT
+from integrations.cj.coercion import MAX_COUNT, named_options
 
 logger = logging.getLogger(__name__)
 
 # `last_seen_at` is refreshed at most this often, so an unchanged catalog writes nothing.
 SEEN_PRECISION = timedelta(hours=12)
 
-PRODUCT_FIELDS = (
-    "sku",
-    "name",
-    "description",
-    "images",
-    "category_id",
-    "status",
-    "cj_price_low",
-    "cj_price_high",
-    "currency",
-    "consecutive_misses",
-    "min_price",
-    "max_price",
-    "is_in_stock",
-)
+PRODUCT_FIELDS = ("sku", "name", "description", "images", "category_id", "status", "cj_price_low", "cj_price_high",
+                  "currency", "consecutive_misses", "min_price", "max_price", "is_in_stock")  # fmt: skip
 
 
 @dataclass
@@ -144,6 +133,7 @@ class _VariantRow(NamedTuple):
     sku: str
     name: str
     option_values: str  # JSON
+    options: str  # JSON: [{"name", "value"}]
     image: str
     cost: Decimal
     price: Decimal
@@ -159,6 +149,11 @@ def _json_strings(values: Iterable[str]) -> str:
     """`json.dumps(list(values))` for strings, without its per-call set-up (it runs once per
     variant; bench/sync.py)."""
     return "[" + ", ".join(map(encode_basestring_ascii, values)) + "]"
+
+
+def _json_options(pairs: Iterable[tuple[str, str]]) -> str:  # `[{"name": ..., "value": ...}]`, as `_json_strings`
+    items = (f'{{"name": {encode_basestring_ascii(n)}, "value": {encode_basestring_ascii(v)}}}' for n, v in pairs)
+    return "[" + ", ".join(items) + "]"
 
 
 def _stored_costs(products: Sequence[cj.Product]) -> dict[str, Decimal]:
@@ -199,6 +194,7 @@ def _variant_rows(
                 variant.sku[:100],
                 variant.name[:500],
                 _json_strings(variant.option_values),
+                _json_options(named_options(product.option_names, variant.option_values)),
                 image_url_clean(variant.image)[:1000],
                 cost,
                 price,
@@ -307,7 +303,8 @@ def _variants_upsert(
         )
         written = cursor.fetchall()
         result.variants_written += len(written)
-        for variant_id, product_id, old_product_id, price_changed in written:
+        held = [row[0] for row in written if row[4]]
+        for variant_id, product_id, old_product_id, price_changed, _held in written:
             result.changed_product_ids.add(product_id)
             if old_product_id is not None and old_product_id != product_id:
                 result.changed_product_ids.add(old_product_id)
@@ -321,6 +318,9 @@ def _variants_upsert(
                 {"product_ids": listed, "active": Variant.Status.ACTIVE, "inactive": Variant.Status.INACTIVE},
             )
             result.changed_product_ids.update(row[0] for row in cursor.fetchall())
+    if held:  # derived again under the rows' locks; the in-stock flag follows what we sell
+        variants_stock_recompute(variant_ids=held)
+        products_aggregates_refresh(product_ids={row[1] for row in written if row[4]})
 
 
 # Table names come from the models (never from input, hence the S608 exemptions); status values
@@ -337,42 +337,46 @@ _STORED_COSTS_SQL = f"SELECT cj_vid, supplier_cost FROM {_VARIANT} WHERE cj_vid 
 # changed ones (bench/sync.py).
 _INCOMING_SQL = f"""
 CREATE TEMPORARY TABLE IF NOT EXISTS {_INCOMING} (
-    cj_vid text PRIMARY KEY, product_id bigint, sku text, name text, option_values jsonb, image text,
+    cj_vid text PRIMARY KEY, product_id bigint, sku text, name text, option_values jsonb, options jsonb, image text,
     supplier_cost numeric, price numeric, stock integer, weight_grams numeric, pending_supplier_cost numeric
 ) ON COMMIT DELETE ROWS;
 DELETE FROM {_INCOMING};  -- left by an earlier call in the same transaction
 """  # noqa: S608
 _INCOMING_COPY_SQL = (
-    f"COPY {_INCOMING} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, stock,"
+    f"COPY {_INCOMING} (cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, stock,"
     " weight_grams, pending_supplier_cost) FROM STDIN"
 )
 _VARIANTS_MERGE_SQL = f"""
 WITH changed AS (
-    SELECT i.*, v.id AS old_id, v.product_id AS old_product_id, v.price AS old_price
+    SELECT i.*, v.id AS old_id, v.product_id AS old_product_id, v.price AS old_price,
+           v.cj_stock AS old_cj_stock, v.stock AS old_stock
       FROM {_INCOMING} i
       -- One index probe per incoming row: as a plain join the planner may hash the whole table.
       LEFT JOIN LATERAL (SELECT * FROM {_VARIANT} WHERE cj_vid = i.cj_vid LIMIT 1) v ON TRUE
      WHERE v.id IS NULL
-        OR (v.product_id, v.sku, v.name, v.option_values, v.image, v.supplier_cost, v.price, v.currency,
-            v.stock, v.weight_grams, v.status, v.pending_supplier_cost)
+        OR (v.product_id, v.sku, v.name, v.option_values, v.options, v.image, v.supplier_cost, v.price, v.currency,
+            v.cj_stock, v.weight_grams, v.status, v.pending_supplier_cost)
            IS DISTINCT FROM
-           (i.product_id, i.sku, i.name, i.option_values, i.image, i.supplier_cost, i.price, %(currency)s,
-            COALESCE(i.stock, v.stock), i.weight_grams, %(active)s, i.pending_supplier_cost)
+           (i.product_id, i.sku, i.name, i.option_values, i.options, i.image, i.supplier_cost, i.price, %(currency)s,
+            COALESCE(i.stock, v.cj_stock), i.weight_grams, %(active)s, i.pending_supplier_cost)
 ), written AS (
-    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, currency,
-                            stock, stock_updated_at, weight_grams, status, pending_supplier_cost, pending_since,
-                            created_at, updated_at)
-    SELECT cj_vid, product_id, sku, name, option_values, image, supplier_cost, price, %(currency)s,
-           COALESCE(stock, 0), CASE WHEN stock IS NULL THEN NULL ELSE %(now)s::timestamptz END, weight_grams,
-           %(active)s, pending_supplier_cost,
+    INSERT INTO {_VARIANT} (cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price,
+                            currency, stock, cj_stock, stock_updated_at, weight_grams, status, pending_supplier_cost,
+                            pending_since, created_at, updated_at)
+    SELECT cj_vid, product_id, sku, name, option_values, options, image, supplier_cost, price, %(currency)s,
+           COALESCE(stock, 0), COALESCE(stock, 0), CASE WHEN stock IS NULL THEN NULL ELSE %(now)s::timestamptz END,
+           weight_grams, %(active)s, pending_supplier_cost,
            CASE WHEN pending_supplier_cost IS NULL THEN NULL ELSE %(now)s::timestamptz END, NOW(), NOW()
       FROM changed
     ON CONFLICT (cj_vid) DO UPDATE SET
         product_id = EXCLUDED.product_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
-        option_values = EXCLUDED.option_values, image = EXCLUDED.image, supplier_cost = EXCLUDED.supplier_cost,
-        price = EXCLUDED.price, currency = EXCLUDED.currency,
-        -- No stock answer (stock_updated_at NULL): keep the stock we hold.
-        stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.stock ELSE EXCLUDED.stock END,
+        option_values = EXCLUDED.option_values, options = EXCLUDED.options, image = EXCLUDED.image,
+        supplier_cost = EXCLUDED.supplier_cost, price = EXCLUDED.price, currency = EXCLUDED.currency,
+        -- No stock answer (stock_updated_at NULL): keep the stock we hold. Else CJ's figure, less
+        -- what our orders held under the old one (the rows flagged below are derived again).
+        cj_stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.cj_stock ELSE EXCLUDED.cj_stock END,
+        stock = CASE WHEN EXCLUDED.stock_updated_at IS NULL THEN {_VARIANT}.stock
+                     ELSE GREATEST(EXCLUDED.cj_stock - ({_VARIANT}.cj_stock - {_VARIANT}.stock), 0) END,
         stock_updated_at = COALESCE(EXCLUDED.stock_updated_at, {_VARIANT}.stock_updated_at),
         weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status,
         -- A hold keeps the day it started while CJ keeps proposing; no proposal clears it.
@@ -382,7 +386,9 @@ WITH changed AS (
         updated_at = NOW()
     RETURNING id, cj_vid, product_id, price
 )
-SELECT w.id, w.product_id, c.old_product_id, c.old_id IS NOT NULL AND c.old_price IS DISTINCT FROM w.price
+SELECT w.id, w.product_id, c.old_product_id, c.old_id IS NOT NULL AND c.old_price IS DISTINCT FROM w.price,
+       -- A new CJ figure where our orders may hold units (stock below CJ's, or none left).
+       c.old_id IS NOT NULL AND c.stock != c.old_cj_stock AND (c.old_stock != c.old_cj_stock OR c.old_stock = 0)
   FROM written w JOIN changed c ON c.cj_vid = w.cj_vid
 """  # noqa: S608
 _VARIANTS_RETIRE_SQL = f"""

@@ -11,6 +11,7 @@ figure again).
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -221,3 +222,23 @@ def to_amount_range(value: Any, *, field: str) -> DecimalRange | None:
 def to_weight_range(value: Any, *, field: str) -> DecimalRange | None:
     """A weight that may be a range: None when missing; ImplausibleValue when any part is not a weight."""
     return _bounded_range(value, to_weight, field=field)
+
+
+def named_options(names: Sequence[str], values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """A variant's options as (name, value) pairs: the product's `productKeyEn` ("Color-Size")
+    gives the names, the variant's `variantKey` ("Black-XL") the values, both split on "-".
+
+    A value may hold a dash itself ("Rose-Red-XL" under "Color-Size"): the surplus parts belong to
+    the first option, the last ones keep their one part each (sizes and counts have no dash,
+    colours often do). Values without a name (CJ sent fewer names) are named "Option 2", ...
+    """
+    names = [name.strip() for name in names if name.strip()]
+    values = [value.strip() for value in values if value.strip()]
+    if not values:
+        return ()
+    if names and len(values) > len(names):
+        surplus = len(values) - len(names) + 1
+        values = ["-".join(values[:surplus]), *values[surplus:]]
+    return tuple(
+        (names[index] if index < len(names) else f"Option {index + 1}", value) for index, value in enumerate(values)
+    )

@@ -46,9 +46,11 @@ class VariantFactory(factory.django.DjangoModelFactory):
     sku = factory.Sequence(lambda n: f"CJSKU-V{n:05d}")
     name = factory.LazyAttribute(lambda o: f"{o.product.name} variant")
     option_values = factory.LazyFunction(lambda: ["Black", "M"])
+    options = factory.LazyFunction(lambda: [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}])
     supplier_cost = Decimal("4.00")
     price = Decimal("9.90")
     stock = 10
+    cj_stock = factory.LazyAttribute(lambda o: o.stock)  # CJ's figure; no order holds units yet
     weight_grams = Decimal("120.00")
     status = Variant.Status.ACTIVE
 

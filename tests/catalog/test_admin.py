@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import SyncRun
-from config.queues import SYNC_PRODUCTS, get_queue
+from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, get_queue
 
 CHANGELIST = "/admin/catalog/syncrun/"
 SYNC_NOW = "/admin/catalog/syncrun/sync-now/"
@@ -119,3 +119,49 @@ def test_resume_action_is_not_offered_without_the_permission():
     page = _staff(can_sync=False).get(CHANGELIST).content.decode()
 
     assert 'value="resume"' not in page
+
+
+def test_resume_action_queues_an_interrupted_stock_run_on_update_stock():
+    # given: a stock refresh stopped by Ctrl-C (closed as failed "Interrupted") after 2 pages
+    stopped = SyncRun.objects.create(
+        kind="stock", status="failed", started_at=timezone.now(), pages_done=2, checkpoint={"product_id": 40}
+    )
+    client = _staff(can_sync=True)
+    token = _csrf_token(client.get(CHANGELIST).content.decode())
+
+    # when
+    response = client.post(
+        CHANGELIST, {"action": "resume", "_selected_action": [stopped.pk], "csrfmiddlewaretoken": token}, follow=True
+    )
+
+    # then: the stock run's own resume job is queued, nothing on sync-products
+    queue = get_queue(UPDATE_STOCK)
+    assert [(queue.fetch_job(job_id).func_name, queue.fetch_job(job_id).args) for job_id in queue.job_ids] == [
+        ("catalog.jobs.stock_run_resume_job", (stopped.pk,))
+    ]
+    assert get_queue(SYNC_PRODUCTS).count == 0
+    assert [(message.level_tag, str(message)) for message in response.context["messages"]] == [
+        (
+            "success",
+            f"Stock refresh #{stopped.pk} queued to resume after page 2 on update-stock (job {queue.job_ids[0]}).",
+        )
+    ]
+
+
+def test_resume_action_says_why_a_finished_run_cannot_be_resumed():
+    done = SyncRun.objects.create(kind="stock", status="succeeded", started_at=timezone.now())
+    client = _staff(can_sync=True)
+    token = _csrf_token(client.get(CHANGELIST).content.decode())
+
+    response = client.post(
+        CHANGELIST, {"action": "resume", "_selected_action": [done.pk], "csrfmiddlewaretoken": token}, follow=True
+    )
+
+    assert [(message.level_tag, str(message)) for message in response.context["messages"]] == [
+        (
+            "warning",
+            f"Stock refresh #{done.pk} (succeeded) cannot be resumed: only an unfinished (running or failed) "
+            "products or stock run can.",
+        )
+    ]
+    assert get_queue(UPDATE_STOCK).count == 0

@@ -13,7 +13,8 @@ from catalog.cache import LIST_VERSION_KEY, products_cache
 from catalog.curation import products_publish
 from catalog.models import Product
 from catalog.selectors import storefront_products
-from catalog.services import products_aggregates_refresh, variant_stock_set, variant_update_from_cj
+from catalog.services import products_aggregates_refresh, variant_update_from_cj
+from catalog.stock import variant_stock_set
 from catalog.sync.upsert import products_upsert
 from tests.catalog.factories import CategoryFactory, ProductFactory, VariantFactory, cj_product, cj_variant
 
@@ -77,7 +78,7 @@ def test_detail_shape(api_client):
     body = response.json()
     variants = body.pop("variants")
     category = body.pop("category")
-    assert category["name"] == "Category CAT-1"
+    assert category == {"id": category["id"], "name": "Category CAT-1"}
     assert body == {
         "id": list_item["id"],
         "cj_pid": "P1",
@@ -90,8 +91,8 @@ def test_detail_shape(api_client):
         "in_stock": True,
     }
     assert [(v["cj_vid"], v["sku"], v["options"], v["price"], v["stock"]) for v in variants] == [
-        ("P1-1", "SKU-P1-1", ["Black", "M"], "9.90", 10),
-        ("P1-2", "SKU-P1-2", ["Black", "M"], "13.90", 10),
+        ("P1-1", "SKU-P1-1", [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}], "9.90", 10),
+        ("P1-2", "SKU-P1-2", [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}], "13.90", 10),
     ]
 
 

@@ -8,11 +8,10 @@ from catalog.models import Product, Variant
 from catalog.services import (
     products_aggregates_refresh,
     products_record_misses,
-    variant_stock_reserve,
-    variant_stock_set,
     variant_update_from_cj,
     variants_reprice,
 )
+from catalog.stock import variant_stock_reserve, variant_stock_set
 from tests.catalog.factories import ProductFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db

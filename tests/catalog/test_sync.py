@@ -15,6 +15,7 @@ from catalog.sync.runs import _LOCKS, SyncAlreadyRunning, products_sync
 from catalog.sync.stock import variants_stock_refresh
 from integrations.cj.client import get_client
 from integrations.cj.errors import CJPermanentError
+from orders.services import OrderLineInput, ShippingAddress, order_place
 from tests.catalog.curated import import_catalog
 from tests.catalog.factories import VariantFactory
 
@@ -220,6 +221,34 @@ def test_stock_refresh_updates_changed_stock_and_never_zeroes_a_missing_answer(c
         unanswered.pk: 42,
     }
     assert (run.status, run.updated_count, run.unchanged_count, run.cj_calls) == ("succeeded", 1, 1, 1)
+
+
+def test_stock_refresh_never_gives_back_units_our_open_orders_hold(cj_simulator):
+    import_catalog(cj_simulator)
+    variant = Variant.objects.order_by("pk").first()
+    for row in get_client().get_stock_by_vid(vid=variant.cj_vid):
+        cj_simulator.set_stock(variant.cj_vid, 0, country_code=row.country_code)
+    cj_simulator.set_stock(variant.cj_vid, 5, country_code="CN")
+    variants_stock_refresh(variant_ids=[variant.pk])
+    order, _created = order_place(
+        email="ada@example.com", name="Ada", phone="", address=ShippingAddress(line1="1 Main St", city="Austin",
+        province="TX", country_code="US"), lines=[OrderLineInput(variant_id=variant.pk, quantity=3)],
+        logistic_name="CJPacket Ordinary", shipping_total=Decimal("3.00"),
+    )  # fmt: skip
+    assert Variant.objects.filter(pk=variant.pk).values_list("stock", "cj_stock").get() == (2, 5)
+
+    # CJ has not seen our order: its figure is still 5, and refreshing it gives nothing back
+    run = variants_stock_refresh(variant_ids=[variant.pk])
+    assert (run.updated_count, run.unchanged_count) == (0, 1)
+    # CJ sold 3 elsewhere: 2 left, both held by our order
+    cj_simulator.set_stock(variant.cj_vid, 2, country_code="CN")
+    run = variants_stock_refresh(variant_ids=[variant.pk])
+    assert run.updated_count == 1
+    assert Variant.objects.filter(pk=variant.pk).values_list("stock", "cj_stock").get() == (0, 2)
+    assert Product.objects.get(pk=variant.product_id).is_in_stock == any(
+        Variant.objects.filter(product_id=variant.product_id, status="active").values_list("stock", flat=True)
+    )
+    assert order.status == "pending"
 
 
 def test_stock_refresh_drops_cached_lists_only_when_an_in_stock_flag_changes(

@@ -150,3 +150,29 @@ def test_sync_cj_resume_explains_in_one_line_when_there_is_nothing_to_resume(cat
     assert str(nothing.value) == "no unfinished products or stock run of the last 24 hours to resume"
     assert str(finished_run.value) == f"run {finished.pk} is not an unfinished products or stock run"
     assert str(misplaced.value) == "--run goes with resume only"
+
+
+def test_the_admin_resumes_a_stopped_stock_run_on_a_real_worker(catalog, cj_simulator, client, run_worker):
+    # given: a stock refresh stopped by Ctrl-C after its first batch
+    from django.contrib.auth import get_user_model
+
+    with pytest.raises(KeyboardInterrupt):
+        variants_stock_refresh(client=InterruptingClient(at=8, interrupt=_ctrl_c))
+    stopped = SyncRun.objects.get(kind=SyncRun.Kind.STOCK)
+    calls_before = cj_simulator.calls(STOCK_CALL)
+    client.force_login(get_user_model().objects.create_superuser(username="ops", email="", password="pw-ops-9"))
+
+    # when: staff resume it from the sync-run list, and a worker takes the job
+    client.post("/admin/catalog/syncrun/", {"action": "resume", "_selected_action": [stopped.pk]})
+    assert run_worker("update-stock") == {"finished": 1, "failed": 0}
+
+    # then: the same run finished, after its checkpoint only
+    run = SyncRun.objects.get(kind=SyncRun.Kind.STOCK)
+    assert (run.pk, run.status, run.resumed_count, run.pages_done, run.total_pages) == (
+        stopped.pk,
+        "succeeded",
+        1,
+        4,
+        4,
+    )
+    assert cj_simulator.calls(STOCK_CALL) - calls_before == 15

@@ -1,7 +1,9 @@
 """The bulk write path, fed with the CJ client's dataclasses directly."""
 
+import json
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -11,7 +13,10 @@ from catalog.models import Category, Product, Variant
 from catalog.services import product_update_by_staff, products_aggregates_refresh
 from catalog.sync import upsert
 from catalog.sync.upsert import products_upsert
+from integrations.cj.responses import parse_product
 from tests.catalog.factories import cj_product, cj_variant
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "cj"
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +174,16 @@ def test_the_variant_merge_looks_up_stored_variants_by_index_whatever_the_statis
     # then: one index probe per incoming row, never a scan of the whole table
     assert "Index Scan using catalog_variant_cj_vid_uniq on catalog_variant" in plan
     assert not re.search(r"Seq Scan on catalog_variant(?!_incoming)", plan), plan
+
+
+def test_variants_store_their_options_named_after_cjs_product_keys():
+    """CJ's own sample (product/query): productKeyEn "Color-Size", variantKey "Black-M" / "White-L"."""
+    sample = json.loads((SAMPLES / "product_query.json").read_text())["data"]
+    products_upsert(products=[parse_product(sample)])
+
+    assert list(Variant.objects.order_by("cj_vid").values_list("option_values", "options")) == [
+        (["Black", "M"], [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}]),
+        (["White", "L"], [{"name": "Color", "value": "White"}, {"name": "Size", "value": "L"}]),
+    ]
+    # the same page again writes nothing
+    assert products_upsert(products=[parse_product(sample)]).variants_written == 0

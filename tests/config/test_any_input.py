@@ -327,10 +327,11 @@ def known_segments(cj_simulator) -> dict[str, list[str]]:
     job = get_queue(SYNC_PRODUCTS).enqueue("catalog.jobs.products_sync_job")
     return {
         "product_id": [str(order.items.get().variant.product_id)],
-        "number": [order.number],
-        "pk": [str(LeadFactory().pk), str(CustomerFactory().pk)],
+        "order_number": [order.number],
+        "lead_id": [str(LeadFactory().pk)],
+        "customer_id": [str(CustomerFactory().pk)],
         "job_id": [job.id],
-        "pid": [cj_simulator.info()["sample_pid"]],
+        "cj_pid": [cj_simulator.info()["sample_pid"]],
     }
 
 
@@ -339,13 +340,14 @@ def test_every_api_route_is_enumerated_with_its_documented_names():
         "/api/products",
         "/api/products/{product_id}",
         "/api/orders",
-        "/api/orders/{number}",
+        "/api/orders/{order_number}",
         "/api/shipping/quote",
         "/api/crm/leads",
-        "/api/crm/leads/{pk}",
-        "/api/crm/customers/{pk}",
+        "/api/crm/leads/{lead_id}",
+        "/api/crm/customers/{customer_id}",
         "/api/jobs/{job_id}",
-        "/api/cj/product/{pid}",
+        "/api/cj/product/{cj_pid}",
+        "/api/categories",
         "/api/webhooks/cj",
         "/api/schema/",
     } <= set(ROUTES)

@@ -238,13 +238,14 @@ def test_sales_user_lists_leads_with_a_token(sales_client, django_assert_num_que
     older = LeadFactory(name="Older", email="older@example.com")
     Lead.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(days=3))
 
-    # token with its user, permissions (user's and groups'), count, page
-    with django_assert_num_queries(5):
+    # token with its user, permissions (user's and groups'), page (a cursor page counts nothing)
+    with django_assert_num_queries(4):
         response = sales_client.get(LEADS_URL)
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["count"], body["next"], body["previous"]) == (2, None, None)
+    assert set(body) == {"next", "results"}
+    assert body["next"] is None
     assert [lead["id"] for lead in body["results"]] == [newer.pk, older.pk]
     first = body["results"][0]
     assert first["owner"] == {"id": owner.pk, "username": "olivia"}
@@ -278,7 +279,7 @@ def test_lead_list_query_count_does_not_grow_with_rows(sales_client, django_asse
     for index in range(30):
         LeadFactory(owner=owners[index % 3])
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = sales_client.get(LEADS_URL)
 
     assert len(response.json()["results"]) == 30
@@ -307,8 +308,12 @@ def test_lead_list_filters_search_and_pages(sales_client):
     assert ids("search=BOB") == [bob.pk]
     assert ids("search=11 11") == [bob.pk]
     assert ids("ordering=name") == [ada.pk, bob.pk, old.pk]
-    page = sales_client.get(f"{LEADS_URL}?page_size=2&page=2").json()
-    assert (page["count"], [lead["id"] for lead in page["results"]]) == (3, [old.pk])
+    first = sales_client.get(f"{LEADS_URL}?limit=2").json()
+    assert [lead["id"] for lead in first["results"]] == [bob.pk, ada.pk]
+    assert first["next"].startswith(f"http://testserver{LEADS_URL}?cursor=")
+    second = sales_client.get(first["next"]).json()
+    assert second == {"next": None, "results": second["results"]}
+    assert [lead["id"] for lead in second["results"]] == [old.pk]
 
 
 @pytest.mark.parametrize(
@@ -321,8 +326,10 @@ def test_bad_filters_are_400(sales_client, query, field):
     assert list(error["details"]) == [field]
 
 
-def test_page_out_of_range_is_404(sales_client):
-    _error(sales_client.get(f"{LEADS_URL}?page=9"), 404, "not_found")
+def test_a_cursor_we_did_not_write_is_400(sales_client):
+    error = _error(sales_client.get(f"{LEADS_URL}?cursor=not-ours"), 400, "validation_error")
+
+    assert error["details"] == {"cursor": ["The cursor is not valid."]}
 
 
 def test_lead_detail_has_contacts_and_status_history(sales_client):
@@ -373,7 +380,8 @@ def test_customers_by_email_is_normalised(sales_client):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["count"] == 1
+    assert body["next"] is None
+    assert len(body["results"]) == 1
     assert body["results"][0] == {
         "id": ada.pk,
         "email": "ada@example.com",
@@ -439,5 +447,5 @@ def test_schema_documents_the_crm_endpoints(api_client):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert set(paths[LEADS_URL]) == {"get", "post"}
-    assert set(paths[LEADS_URL]["post"]["responses"]) == {"202", "400", "413", "429"}
-    assert {"/api/crm/leads/{id}", CUSTOMERS_URL, "/api/crm/customers/{id}"} <= set(paths)
+    assert set(paths[LEADS_URL]["post"]["responses"]) == {"202", "400", "401", "403", "413", "415", "429", "503"}
+    assert {"/api/crm/leads/{lead_id}", CUSTOMERS_URL, "/api/crm/customers/{customer_id}"} <= set(paths)

@@ -8,6 +8,7 @@ import pytest
 from integrations.cj.coercion import (
     ImplausibleValue,
     ParseError,
+    named_options,
     optional_str,
     to_amount,
     to_amount_range,
@@ -156,3 +157,23 @@ def test_bounded_ranges_check_every_part():
 
 def test_an_implausible_value_is_a_parse_error_so_the_client_fails_the_call_as_permanent():
     assert issubclass(ImplausibleValue, ParseError)
+
+
+# --- named variant options: productKeyEn names, variantKey values (CONTRACT §5, product/query) --
+
+
+@pytest.mark.parametrize(
+    ("names", "values", "expected"),
+    [
+        (("Color", "Size"), ("Black", "XL"), (("Color", "Black"), ("Size", "XL"))),
+        (("Color",), ("Black",), (("Color", "Black"),)),
+        # a colour with a dash: the surplus parts belong to the first option
+        (("Color", "Size"), ("Rose", "Red", "XL"), (("Color", "Rose-Red"), ("Size", "XL"))),
+        # CJ named fewer options than the variant has values
+        ((), ("Black", "XL"), (("Option 1", "Black"), ("Option 2", "XL"))),
+        (("Color",), (), ()),
+        ((" Color ", ""), (" Black ",), (("Color", "Black"),)),
+    ],
+)
+def test_named_options(names, values, expected):
+    assert named_options(names, values) == expected

@@ -13,7 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from catalog.models import Product, Variant
 from config.queues import CREATE_ORDER, get_queue
 from crm.models import Customer
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from tests.crm.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_order_is_accepted_reserved_and_queued(api_client, sim_variants, django_
         "number": order.number,
         "status": "pending",
         "access_token": order.access_token,
-        "status_url": f"/api/orders/{order.number}",
+        "status_url": f"http://testserver/api/orders/{order.number}",
     }
     assert Variant.objects.get(pk=variant.pk).stock == 7
     assert order.customer == Customer.objects.get(email="ada@example.com")
@@ -288,13 +288,16 @@ def test_reading_an_order_needs_its_token_or_staff(api_client, staff_client, sim
             "variant_id": sim_variants[0].pk,
             "sku": sim_variants[0].sku,
             "name": sim_variants[0].product.name,
-            "options": ["Black", "M"],
+            "options": [{"name": "Color", "value": "Black"}, {"name": "Size", "value": "M"}],
             "quantity": 2,
             "unit_price": "9.90",
         }
     ]
     assert body["tracking"] == {"number": None, "url": None}
-    assert [entry["to_status"] for entry in body["timeline"]] == ["pending"]
+    event = OrderEvent.objects.get(order__number=accepted["number"])
+    assert event.message == "Order accepted; stock reserved."  # staff's wording, in the admin only
+    at = event.created_at.isoformat().replace("+00:00", "Z")
+    assert body["timeline"] == [{"at": at, "status": "pending", "message": "We received your order."}]
     assert staff_client.get(url).json() == body
 
 

@@ -1,8 +1,10 @@
 """Forwarding to CJ on a real burst worker against the simulator: exactly once, typed failures."""
 
 import pytest
+from django.utils import timezone
 
 from catalog.models import Variant
+from catalog.stock import variant_stock_set
 from config.queues import CREATE_ORDER, enqueue
 from integrations.cj.client import get_client
 from orders.forwarding import _order_request, order_forward_to_cj
@@ -28,6 +30,27 @@ def test_order_is_placed_at_cj_once_with_our_number(sim_variants, cj_simulator, 
         ("pending", "forwarding"),
         ("forwarding", "placed"),
     ]
+
+
+def test_a_placed_order_keeps_its_units_until_a_cj_figure_taken_after_it_counts_them(
+    sim_variants, cj_simulator, run_worker
+):
+    variant = sim_variants[0]
+    order = place_order(variant, quantity=2)
+    before = timezone.now()
+
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    variant.refresh_from_db()
+    # dated when we sent createOrderV2; CJ's figure we hold (10, taken before) does not count it
+    assert before <= order.placed_at <= order.status_changed_at
+    assert (variant.stock, variant.cj_stock) == (8, 10)
+    # CJ's own figure, read now, after CJ took the order: both sides agree
+    cj_figure = sum(row.total for row in get_client().get_stock_by_pid(pid=variant.product.cj_pid)[variant.cj_vid])
+    variant_stock_set(cj_vid=variant.cj_vid, stock=cj_figure)
+    variant.refresh_from_db()
+    assert (variant.stock, variant.cj_stock) == (cj_figure, cj_figure)
 
 
 def test_timeout_on_creation_is_retried_without_a_second_cj_order(sim_variants, cj_simulator, run_worker, settings):
@@ -146,3 +169,83 @@ def test_insufficient_balance_fails_the_order(cj_simulator, run_worker, settings
     assert (order.status, order.failure_reason) == ("failed", "balance_insufficient")
     assert order.last_cj_response["code"] == 1604000
     assert Variant.objects.get(pk=variant.pk).stock == 10
+
+
+def test_each_cj_retry_is_on_the_order_timeline(sim_variants, cj_simulator, run_worker):
+    # given: CJ answers createOrderV2 with HTTP 503 twice, then takes the order
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("http_5xx", endpoint="shopping/order/createOrderV2", count=2, status=503)
+
+    # when
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    # then: staff see both retries, with CJ's answer, between "forwarding" and "placed"
+    order.refresh_from_db()
+    assert order.status == "placed"
+    assert cj_simulator.calls("shopping/order/createOrderV2") == 3
+    events = list(order.events.values_list("from_status", "to_status", "message"))
+    assert [(e[0], e[1]) for e in events] == [
+        ("", "pending"),
+        ("pending", "forwarding"),
+        ("", ""),
+        ("", ""),
+        ("forwarding", "placed"),
+    ]
+    notes = list(order.events.filter(to_status="").order_by("id"))
+    assert [note.message for note in notes] == [
+        f"CJ did not take the order (attempt {n}): HTTP 503, not a JSON envelope on shopping/order/createOrderV2. "
+        "Next try right away."
+        for n in (1, 2)
+    ]
+    assert [(note.data["attempt"], note.data["retry_in_seconds"], note.data["cj_code"]) for note in notes] == [
+        (1, 0, None),
+        (2, 0, None),
+    ]
+
+
+def test_the_last_retry_says_the_sweeper_takes_over(sim_variants, cj_simulator, run_worker, settings):
+    settings.RQ_RETRY_INTERVALS = [0]
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("http_5xx", endpoint="shopping/order/createOrderV2", status=502)
+
+    assert run_worker(CREATE_ORDER) == {"finished": 0, "failed": 1}
+
+    order.refresh_from_db()
+    assert order.status == "forwarding"
+    assert list(order.events.filter(to_status="").order_by("id").values_list("message", flat=True)) == [
+        "CJ did not take the order (attempt 1): HTTP 502, not a JSON envelope on shopping/order/createOrderV2. "
+        "Next try right away.",
+        "CJ did not take the order (attempt 2): HTTP 502, not a JSON envelope on shopping/order/createOrderV2. "
+        "No retry left: the sweeper forwards it again once it has been waiting 5 min.",
+    ]
+
+
+def test_retry_notes_tell_rqs_next_delay(db):
+    # RQ's own Job, as the worker hands it over: attempt and delay read as Job.retry decides them.
+    from rq import Retry
+
+    from config.queues import get_queue
+    from orders.jobs import _attempt_and_next_try
+
+    job = get_queue(CREATE_ORDER).enqueue("orders.jobs.order_forward_to_cj_job", 1, retry=Retry(3, [10, 60, 300]))
+    seen = []
+    for _ in range(4):
+        seen.append(_attempt_and_next_try(job))
+        if job.retries_left:
+            job.retries_left -= 1
+
+    assert seen == [(1, 10), (2, 60), (3, 300), (4, None)]
+
+
+def test_a_throttled_creation_is_on_the_timeline_with_cjs_code(sim_variants, cj_simulator, run_worker):
+    order = place_order(sim_variants[0])
+    cj_simulator.fault("throttle", endpoint="shopping/order/createOrderV2", count=1)
+
+    assert run_worker(CREATE_ORDER) == {"finished": 1, "failed": 0}
+
+    order.refresh_from_db()
+    (note,) = order.events.filter(to_status="")
+    assert order.status == "placed"
+    assert (note.data["attempt"], note.data["error"], note.data["cj_code"]) == (1, "CJRateLimitedError", 1600200)
+    assert note.message.startswith("CJ did not take the order (attempt 1): ")
+    assert note.message.endswith(" (code 1600200) on shopping/order/createOrderV2. Next try right away.")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.models import Variant
+from catalog.models import Product, Variant
 from crm.models import Customer
 from orders import services
 from orders.models import Order
@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _reserved_order(stock_left: int = 5, quantity: int = 2, status: str = Order.Status.PENDING) -> Order:
-    """An order whose `quantity` units were taken from a variant that now has `stock_left`."""
-    variant = VariantFactory(stock=stock_left)
+    """An order whose `quantity` units were taken from a variant that now has `stock_left` (CJ's
+    figure still counts them)."""
+    variant = VariantFactory(stock=stock_left, cj_stock=stock_left + quantity)
     order = OrderFactory(items=[], status=status)
     OrderItemFactory(order=order, variant=variant, quantity=quantity)
     return order
@@ -66,11 +67,15 @@ def test_cancel_refused_once_cj_may_have_the_order(status):
     with pytest.raises(services.OrderRejected) as refused:
         services.order_cancel(order_id=order.pk)
 
+    refusal = (
+        f"Order {order.number} is {Order.Status(status).label}: CJ has it or may be creating it now, "
+        "so only CJ can cancel it (only pending or failed orders are cancelled here)."
+    )
     assert (refused.value.status, refused.value.code, refused.value.message, refused.value.details) == (
         409,
         "conflict",
-        f"An order that is {status} cannot be cancelled here.",
-        {"status": [f"An order that is {status} cannot be cancelled here."]},
+        refusal,
+        {"status": [refusal]},
     )
 
     order.refresh_from_db()
@@ -97,9 +102,10 @@ def test_retry_refused_when_stock_is_gone():
     with pytest.raises(services.OrderRejected) as refused:
         services.order_retry_forwarding(order_id=order.pk)
 
-    assert (refused.value.status, refused.value.code, refused.value.details) == (
+    assert (refused.value.status, refused.value.code, refused.value.message, refused.value.details) == (
         409,
         "out_of_stock",
+        f"Order {order.number} cannot be retried: not enough stock left for its items.",
         {"items": ["Not enough stock left to retry."]},
     )
 
@@ -180,3 +186,60 @@ def test_order_with_a_new_email_creates_the_customer_with_the_orders_details(dja
         "zip": "78701",
         "country_code": "US",
     }
+
+
+@pytest.mark.parametrize("gone", ["variant", "product"])
+def test_retry_refused_when_a_variant_is_no_longer_sold(gone):
+    # given: CJ refused the variant, and our catalog has since taken it (or its product) off sale
+    order = _reserved_order(stock_left=5, quantity=2, status=Order.Status.FORWARDING)
+    services.order_fail(order_id=order.pk, reason="variant_unavailable", message="variant off sale")
+    variant = Variant.objects.get(pk=order.items.get().variant_id)
+    if gone == "variant":
+        Variant.objects.filter(pk=variant.pk).update(status=Variant.Status.INACTIVE)
+    else:
+        Product.objects.filter(pk=variant.product_id).update(status=Product.Status.INACTIVE)
+
+    # when
+    with pytest.raises(services.OrderRejected) as refused:
+        services.order_retry_forwarding(order_id=order.pk)
+
+    # then: it says why, and nothing is reserved or queued
+    assert (refused.value.status, refused.value.code, refused.value.message) == (
+        409,
+        "conflict",
+        f"Order {order.number} cannot be retried: variant {variant.sku} is no longer sold (inactive in the "
+        "catalog), so CJ would refuse it again; cancel the order instead.",
+    )
+    order.refresh_from_db()
+    assert (order.status, order.failure_reason) == ("failed", "variant_unavailable")
+    assert _stock(order) == 7
+    assert order.events.count() == 1
+
+
+@pytest.mark.parametrize("status", [Order.Status.PENDING, Order.Status.PLACED, Order.Status.CANCELLED])
+def test_retry_of_an_order_that_is_not_failed_is_refused(status):
+    order = _reserved_order(status=status)
+
+    with pytest.raises(services.OrderRejected) as refused:
+        services.order_retry_forwarding(order_id=order.pk)
+
+    assert refused.value.message == (
+        f"Order {order.number} is {Order.Status(status).label}, not failed: there is nothing to retry."
+    )
+    assert _stock(order) == 5
+    assert order.events.count() == 0
+
+
+def test_retry_refusal_names_every_line_no_longer_sold():
+    order = OrderFactory(items=[], status=Order.Status.FAILED, failure_reason="variant_unavailable")
+    for sku in ("MUG-RED", "MUG-BLUE"):
+        OrderItemFactory(order=order, variant=VariantFactory(sku=sku, status=Variant.Status.INACTIVE), quantity=1)
+    OrderItemFactory(order=order, variant=VariantFactory(sku="MUG-OK"), quantity=1)
+
+    with pytest.raises(services.OrderRejected) as refused:
+        services.order_retry_forwarding(order_id=order.pk)
+
+    assert refused.value.message == (
+        f"Order {order.number} cannot be retried: variants MUG-RED, MUG-BLUE are no longer sold (inactive in the "
+        "catalog), so CJ would refuse it again; cancel the order instead."
+    )

@@ -37,10 +37,26 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+_ports_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port; from `SYSTEM_TEST_PORTS` (e.g. `8120-8129`) when set, so parallel
+    runs on one machine keep to their own ranges."""
+    span = os.environ.get("SYSTEM_TEST_PORTS")
+    candidates = [0]
+    if span:
+        low, high = (int(part) for part in span.split("-"))
+        candidates = [port for port in range(low, high + 1) if port not in _ports_given]
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _ports_given.add(sock.getsockname()[1])
+            return sock.getsockname()[1]
+    raise RuntimeError(f"no free port in SYSTEM_TEST_PORTS={span}")
 
 
 def wait_until(check: Callable[[], Any], what: str, timeout: float = 30, interval: float = 0.2) -> Any:

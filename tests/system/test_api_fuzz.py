@@ -1,5 +1,7 @@
 """schemathesis against /api/schema/: every documented endpoint, fuzzed, never answers 5xx and
-answers what the schema says (in-process WSGI, the CJ simulator behind the client)."""
+answers what the schema says, errors included: every status is documented for its operation and
+every body, success or error, matches its schema (in-process WSGI, the CJ simulator behind the
+client)."""
 
 import pytest
 import schemathesis
@@ -9,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from config.wsgi import application
@@ -35,8 +38,10 @@ def test_no_server_errors_and_documented_shapes(case):
     response = case.call(headers={"Host": "localhost"})
 
     assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
-    if response.status_code < 400:
-        case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])
-    else:
+    case.validate_response(
+        response, checks=[status_code_conformance, response_schema_conformance, content_type_conformance]
+    )
+    if response.status_code >= 400:
         body = response.json()
         assert set(body) == {"error", "request_id"}, body
+        assert set(body["error"]) == {"code", "message", "details"}, body

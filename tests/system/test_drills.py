@@ -81,7 +81,9 @@ def test_storefront_journey_from_sync_to_tracking(stack):
     token = {"X-Order-Token": accepted["access_token"]}
 
     def order_status() -> dict:
-        return stack.api("GET", accepted["status_url"], headers=token).json()
+        # status_url is absolute, on the server that answered
+        assert accepted["status_url"] == f"{stack.web_url}/api/orders/{accepted['number']}"
+        return stack.api("GET", f"/api/orders/{accepted['number']}", headers=token).json()
 
     wait_until(lambda: order_status()["status"] == "placed", "the order being placed at CJ")
     # CJ ships it and pushes ORDER / LOGISTIC webhooks to our receiver
@@ -90,9 +92,8 @@ def test_storefront_journey_from_sync_to_tracking(stack):
 
     shipped = wait_until(lambda: (body := order_status())["status"] == "shipped" and body, "the shipping webhook")
     assert shipped["tracking"]["number"]
-    assert [entry["to_status"] for entry in shipped["timeline"] if entry["to_status"]] == [
-        "pending", "forwarding", "placed", "shipped",
-    ]  # fmt: skip
+    assert [entry["status"] for entry in shipped["timeline"]] == ["pending", "forwarding", "placed", "shipped"]
+    assert shipped["timeline"][-1]["message"] == f"Your order has shipped: tracking {shipped['tracking']['number']}."
     assert _cj_numbers(stack).count(accepted["number"]) == 1
 
 
@@ -222,7 +223,10 @@ def test_workers_killed_mid_job_on_sync_webhook_and_stock_queues(stack):
     )
     stack.manage("sync_cj", "import", "--pid", new_pid, "--publish")
     # ... our stock has drifted from CJ's for every variant (the stock refresh must repair it) ...
-    stack.sql("UPDATE catalog_variant SET stock = stock + 1000, stock_updated_at = now() - interval '1 day'")
+    stack.sql(
+        "UPDATE catalog_variant SET stock = stock + 1000, cj_stock = cj_stock + 1000,"
+        " stock_updated_at = now() - interval '1 day'"
+    )
     # ... and one worker per queue, so that a job of each is in flight when they all die.
     stack.kill("worker-1", signal.SIGTERM)  # idle: a clean stop
     dying = {queue: f"dying-{queue}" for queue in ("sync-products", "process-webhook", "update-stock")}
@@ -431,3 +435,61 @@ def test_cj_faults_at_20_percent_during_a_burst_of_orders(stack):
     assert injected >= 3, "the faults never hit"
     cj_numbers = [number for number in _cj_numbers(stack) if number not in before]
     assert sorted(cj_numbers) == sorted(numbers)  # each exactly once
+
+
+def _sim_stock_set(stack: Stack, vid: str, units: int) -> None:
+    """CJ's stock of a variant becomes `units`, all in its CN warehouse (the simulator pushes STOCK)."""
+    warehouses = stack.sim("POST", "stock", {"vid": vid, "stock": units, "country_code": "CN"})["stock"]
+    for country in warehouses:
+        if country != "CN":
+            stack.sim("POST", "stock", {"vid": vid, "stock": 0, "country_code": country})
+
+
+def _pushes_settled(stack: Stack) -> bool:
+    return stack.sim("GET", "webhooks")["stats"]["pending"] == 0 and _webhook_events_settled(stack)
+
+
+def test_sell_out_under_cjs_own_stock_pushes(stack):
+    """CJ has 10 units and pushes its figure after every order it takes (9, 8, ... 0): 50 buyers,
+    then 100 more, get exactly 10 orders accepted, every one placed at CJ, none failing there for
+    stock CJ no longer had (issue #18, item 1)."""
+    variant_id = _variant_ids(stack)[-1]
+    vid = stack.sql("SELECT cj_vid FROM catalog_variant WHERE id = %s", (variant_id,))[0][0]
+    _sim_stock_set(stack, vid, 10)
+    wait_until(
+        lambda: (
+            _pushes_settled(stack)
+            and stack.sql("SELECT stock FROM catalog_variant WHERE id = %s", (variant_id,)) == [(10,)]
+        ),
+        "CJ's figure of 10 applied",
+    )
+    first = time.monotonic()
+
+    def buy(n: int) -> int:
+        body = {"email": f"sellout{n}@example.com", "name": "Ada Buyer", "shipping_address": ADDRESS,
+                "items": [{"variant_id": variant_id, "quantity": 1}]}  # fmt: skip
+        response = stack.api("POST", "/api/orders", json=body)
+        assert response.status_code in (202, 409), response.text
+        if response.status_code == 409:
+            assert response.json()["error"]["code"] == "out_of_stock"
+        else:
+            accepted.append(response.json()["number"])
+        time.sleep(0.1)  # buyers keep coming while CJ takes the orders and pushes its figures
+        return response.status_code
+
+    accepted: list[str] = []
+    first_wave = [buy(n) for n in range(50)]
+    # every accepted order reaches CJ, and every figure CJ pushed meanwhile is applied
+    wait_until(lambda: set(_statuses(stack, accepted).values()) <= {"placed", "failed"}, "accepted orders settled",
+               timeout=120, interval=1)  # fmt: skip
+    wait_until(lambda: _pushes_settled(stack), "CJ's pushes applied", timeout=60)
+    second_wave = [buy(100 + n) for n in range(100)]
+    seconds = time.monotonic() - first
+
+    assert (first_wave.count(202), second_wave.count(202)) == (10, 0), (first_wave, second_wave)
+    assert set(_statuses(stack, accepted).values()) == {"placed"}
+    assert stack.sql("SELECT count(*) FROM orders_order WHERE failure_reason = 'out_of_stock' AND number LIKE 'DS-%%'"
+                     " AND email LIKE 'sellout%%'") == [(0,)]  # fmt: skip
+    assert sorted(number for number in _cj_numbers(stack) if number in accepted) == sorted(accepted)
+    assert stack.sql("SELECT stock, cj_stock FROM catalog_variant WHERE id = %s", (variant_id,)) == [(0, 0)]
+    assert seconds < 180

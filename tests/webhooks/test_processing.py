@@ -194,10 +194,11 @@ def test_redis_down_at_receipt_then_stored_acked_and_processed_by_the_sweeper(
 
 @pytest.mark.django_db(transaction=True)
 def test_transient_failures_are_retried_then_marked_failed(client, run_worker, monkeypatch):
-    def broken(event: WebhookEvent) -> str:
+    def broken(events: list[WebhookEvent]) -> dict[int, str]:
         raise ConnectionError("warehouse service unreachable")
 
-    monkeypatch.setitem(dispatch.HANDLERS, "STOCK", broken)  # the forked work horses inherit it
+    # STOCK events are applied in batches (dispatch.stock_events_apply); the forked horses inherit it
+    monkeypatch.setattr(dispatch, "stock_events_apply", broken)
 
     post_signed(client, sample("webhook_msg_STOCK.json"))
     counts = run_worker(PROCESS_WEBHOOK)
