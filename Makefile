@@ -56,9 +56,13 @@ run: export DJANGO_DEBUG = true
 endif
 # One-shot in the background: registers our receiver with the simulator once it answers.
 RUN_WEBHOOK_REGISTER := $(BIN)/python manage.py cj_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/cj &
+# An empty shop gets the starter selection from the simulator (the sample product and one keyword
+# rule, published); with a real key staff choose what to sell (admin: CJ search, import rules).
+RUN_STARTER := sync_cj starter --enqueue --if-empty
 else
 RUN_PROCESSES := web worker sync-worker scheduler
 RUN_WEBHOOK_REGISTER :=
+RUN_STARTER := sync_cj products --enqueue --if-empty
 endif
 
 # Without a Stripe key (environment or .env), `make run` also starts localstripe, the stand-in for
@@ -78,7 +82,7 @@ endif
 ## run: the whole system in the foreground (web, worker with scheduler, cron scheduler); Ctrl-C stops all
 run: install
 	$(BIN)/python manage.py bootstrap
-	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
+	$(BIN)/python manage.py $(RUN_STARTER)
 # honcho exits 130 when Ctrl-C stops it: that is the way out, not a failure for make to report.
 	$(RUN_WEBHOOK_REGISTER) $(RUN_STRIPE_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
 		|| { status=$$?; test $$status -eq 130 || exit $$status; }

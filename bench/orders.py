@@ -187,7 +187,12 @@ def main() -> None:
     web_port = _free_port()
     web = workers = None
     try:
-        _manage("sync_cj", "products", "--full")
+        # The shop sells what staff imported: the simulator's 10 products, published.
+        conn = http.client.HTTPConnection("127.0.0.1", SIM_PORT, timeout=10)
+        conn.request("GET", "/_sim/info")
+        pids = json.loads(conn.getresponse().read())["pids"]
+        conn.close()
+        _manage("sync_cj", "import", "--publish", *[arg for pid in pids for arg in ("--pid", pid)])
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
             db.execute("UPDATE catalog_variant SET stock = 1000000")
             # Orders spread over the catalog: orders of one variant serialise on its row lock.

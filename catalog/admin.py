@@ -1,4 +1,4 @@
-"""Catalog admin: products with their variants; variants whose CJ cost change is held for review
+"""Catalog admin: products with their variants (publish / unpublish); variants whose CJ cost change is held for review
 (accept or keep, and a dashboard count); sync runs with a "Sync now" button and a "resume" action."""
 
 from typing import Any
@@ -10,8 +10,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 
+# Registers the curated catalog's pages (CJ search and import, import rules, candidates).
+from catalog import admin_curation  # noqa: F401
+from catalog.curation import products_publish
 from catalog.jobs import product_refresh_enqueue, products_sync_enqueue, stock_run_resume_enqueue
-from catalog.models import Category, Product, SyncRun, Variant
+from catalog.models import Category, ImportCandidate, Product, SyncRun, Variant
 from catalog.pricing import current_rule
 from catalog.services import product_update_by_staff, variant_pending_cost_accept, variant_pending_cost_reject
 from catalog.sync.runs import run_resumable_get
@@ -56,18 +59,29 @@ class InStockFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("name", "cj_pid", "category", "status", "min_price", "max_price", "is_in_stock", "last_synced_at")
-    list_filter = ("status", InStockFilter, "category", "has_staff_name")
+    list_display = (
+        "name",
+        "cj_pid",
+        "category",
+        "status",
+        "is_published",
+        "min_price",
+        "max_price",
+        "is_in_stock",
+        "last_synced_at",
+    )
+    list_filter = ("status", "is_published", InStockFilter, "category", "has_staff_name")
     search_fields = ("name", "sku", "cj_pid", "variants__sku", "variants__cj_vid")
     search_help_text = "Name, SKU (product or variant) or CJ id."
     list_select_related = ("category",)
     show_full_result_count = False
     inlines = [VariantInline]
-    actions = ["refresh_from_cj"]
+    actions = ["refresh_from_cj", "publish", "unpublish"]
     fields = (
         "name",
         "description",
         "status",
+        "is_published",
         "cj_pid",
         "sku",
         "category",
@@ -97,6 +111,16 @@ class ProductAdmin(admin.ModelAdmin):
 
     def has_start_sync_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("catalog.start_sync")
+
+    @admin.action(description="Publish (on sale in the storefront)", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = products_publish(product_ids=queryset.values_list("pk", flat=True), published=True)
+        self.message_user(request, f"{changed} product(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish (back to draft: not shown, not sold)", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = products_publish(product_ids=queryset.values_list("pk", flat=True), published=False)
+        self.message_user(request, f"{changed} product(s) back to draft.", messages.SUCCESS)
 
     # A refresh spends CJ quota like a sync, so it needs the same permission.
     @admin.action(description="Refresh from CJ", permissions=["start_sync"])
@@ -180,20 +204,14 @@ def catalog_panels(request: HttpRequest) -> Any:
         return
     held = Variant.objects.filter(pending_supplier_cost__isnull=False).count()
     url = reverse("admin:catalog_variant_changelist") + "?held=yes"
-    yield DashboardPanel(
-        key="catalog-held",
-        title="Catalog",
-        kind="stats",
-        order=40,
-        items=(
-            DashboardItem(
-                label="Price changes held for review",
-                value=held,
-                url=url,
-                badge="warning" if held else "ok",
-            ),
-        ),
-    )
+    items = [
+        DashboardItem(label="Price changes held for review", value=held, url=url, badge="warning" if held else "ok")
+    ]
+    if request.user.has_perm("catalog.view_importcandidate"):
+        waiting = ImportCandidate.objects.filter(status=ImportCandidate.Status.NEW).count()
+        candidates_url = reverse("admin:catalog_importcandidate_changelist") + "?status__exact=new"
+        items.append(DashboardItem(label="Import candidates waiting for review", value=waiting, url=candidates_url))
+    yield DashboardPanel(key="catalog-held", title="Catalog", kind="stats", order=40, items=tuple(items))
 
 
 dashboard_panel_register(catalog_panels)

@@ -1,4 +1,5 @@
-"""Queue entry points of the catalog: product sync and refresh on `sync-products`, stock on `update-stock`.
+"""Queue entry points of the catalog: product sync, refresh, imports and import rules on
+`sync-products`, stock on `update-stock`.
 
 Jobs take primitive arguments, re-read their rows and are idempotent: a retried products sync
 resumes its run from the checkpoint. Transient CJ errors raise (RQ retries them with backoff);
@@ -11,6 +12,8 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
+from catalog.curation import ImportRef, products_import
+from catalog.discovery import candidates_approve, import_rules_run, starter_selection_import
 from catalog.models import SyncRun, Variant
 from catalog.stock_plan import stock_refresh_due
 from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync, run_resumable_get
@@ -128,6 +131,65 @@ def stock_run_resume_job(run_id: int) -> dict[str, Any]:
     except (CJQuotaExceededError, CJAuthError) as error:
         return {"status": SyncRun.Status.FAILED, "error": str(error)}
     return run_summary(run)
+
+
+def products_import_job(refs: list[list[Any]], trigger: str = SyncRun.Trigger.ADMIN) -> dict[str, Any]:
+    """Import CJ products (`[kind, value, publish]` each, see `catalog.curation.ImportRef`)."""
+    try:
+        run = products_import(
+            refs=[ImportRef(str(kind), str(value), bool(publish)) for kind, value, publish in refs],
+            trigger=trigger,
+            job_id=_job_id(),
+        )
+    except (CJQuotaExceededError, CJAuthError) as error:
+        # Recorded on the run by products_import; retrying today would fail the same way.
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run)
+
+
+def candidates_approve_job(candidate_ids: list[int]) -> dict[str, Any]:
+    """Import the approved candidates."""
+    try:
+        run = candidates_approve(candidate_ids=candidate_ids, job_id=_job_id())
+    except (CJQuotaExceededError, CJAuthError) as error:
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run) if run else {"status": "skipped", "reason": "no candidate waiting"}
+
+
+def import_rules_run_job(rule_ids: list[int] | None = None, trigger: str = SyncRun.Trigger.SCHEDULER) -> dict[str, Any]:
+    """Run the import rules (None: every active one) within the day's discovery allowance."""
+    try:
+        run = import_rules_run(rule_ids=rule_ids, trigger=trigger, job_id=_job_id())
+    except (CJQuotaExceededError, CJAuthError) as error:
+        return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    return run_summary(run)
+
+
+def import_rules_scheduled_job() -> dict[str, Any]:
+    """Periodic entry point (config/cron.py): every active import rule."""
+    return import_rules_run_job(None, SyncRun.Trigger.SCHEDULER)
+
+
+def products_import_enqueue(*, refs: list[ImportRef], trigger: str) -> Job:
+    """Put an import on `sync-products` now; raises redis.RedisError when Redis is down."""
+    return enqueue(SYNC_PRODUCTS, "catalog.jobs.products_import_job", [ref.as_list() for ref in refs], trigger)
+
+
+def candidates_approve_enqueue(*, candidate_ids: list[int]) -> Job:
+    return enqueue(SYNC_PRODUCTS, "catalog.jobs.candidates_approve_job", candidate_ids)
+
+
+def import_rules_run_enqueue(*, rule_ids: list[int] | None, trigger: str) -> Job:
+    return enqueue(SYNC_PRODUCTS, "catalog.jobs.import_rules_run_job", rule_ids, trigger)
+
+
+def starter_selection_import_job() -> dict[str, Any]:
+    """`make run` on an empty catalog: the starter pids and the starter keyword rule."""
+    return run_summary(starter_selection_import(job_id=_job_id()))
+
+
+def starter_selection_import_enqueue() -> Job:
+    return enqueue(SYNC_PRODUCTS, "catalog.jobs.starter_selection_import_job")
 
 
 def stock_run_resume_enqueue(*, run_id: int) -> Job:

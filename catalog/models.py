@@ -62,6 +62,13 @@ class Product(models.Model):
     # it (a refresh, a STOCK or VARIANT webhook), and when a buyer last quoted or ordered it.
     stock_checked_at = models.DateTimeField(null=True, blank=True, help_text="Last time CJ's stock was read or pushed.")
     demand_at = models.DateTimeField(null=True, blank=True, help_text="Last quote or order of one of its variants.")
+    # Drafts (imported, not yet published) are invisible to the storefront: list, detail, category
+    # counts and order intake (`catalog.selectors.storefront_products`). The database default
+    # makes the sync's raw INSERT create drafts too; products synced before curation were published
+    # by the migration.
+    is_published = models.BooleanField(
+        "published", default=False, db_default=False, help_text="Shown and sold on the storefront."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,6 +183,8 @@ class SyncRun(models.Model):
         INCREMENTAL = "incremental", "Incremental product sync"
         PRODUCT = "product", "Single product refresh"
         STOCK = "stock", "Stock refresh"
+        IMPORT = "import", "Import from CJ"
+        DISCOVERY = "discovery", "Import rules run"
 
     class Trigger(models.TextChoices):
         COMMAND = "command", "Management command"
@@ -217,3 +226,86 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+
+class ImportRule(models.Model):
+    """What staff want in the shop, as a CJ search: a scheduled run turns new matches into candidates.
+
+    A run asks `listV2` for its filters (keyword or CJ category, ship-from country, cost bounds)
+    one page at a time, continuing where the last run stopped (`next_page`), within the discovery
+    points allowance (`catalog.discovery.discovery_points_allowance`, the points plan's discovery share).
+    """
+
+    name = models.CharField(max_length=200)
+    keyword = models.CharField(max_length=200, blank=True, help_text="CJ search words (name or SKU).")
+    cj_category_id = models.CharField("CJ category id", max_length=64, blank=True, help_text="A third-level category.")
+    ship_from_country = models.CharField(
+        max_length=2, blank=True, help_text="Warehouse country (2 letters), e.g. CN, US; empty: any."
+    )
+    min_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, help_text="CJ cost, USD.")
+    max_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, help_text="CJ cost, USD.")
+    min_stock = models.PositiveIntegerField(default=0, help_text="Units CJ must list, all warehouses together.")
+    auto_publish = models.BooleanField(
+        default=False, help_text="Approved candidates go on sale at once instead of staying drafts."
+    )
+    auto_approve = models.BooleanField(default=False, help_text="Import every match without staff review.")
+    is_active = models.BooleanField(default=True, help_text="Run by the scheduler.")
+    pages_per_run = models.PositiveSmallIntegerField(default=1, help_text="listV2 pages one run may read.")
+    next_page = models.PositiveIntegerField(default=1, help_text="Where the next run continues.")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("name", "id")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(keyword="") | ~Q(cj_category_id=""), name="catalog_importrule_keyword_or_category"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_cost__isnull=True) | Q(max_cost__isnull=True) | Q(min_cost__lte=models.F("max_cost")),
+                name="catalog_importrule_cost_bounds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportCandidate(models.Model):
+    """A CJ product a rule found (or staff picked), waiting for staff: approve imports it, reject drops it."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Waiting for review"
+        IMPORTED = "imported", "Imported"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Import failed"
+
+    cj_pid = models.CharField("CJ pid", max_length=64)
+    rule = models.ForeignKey(ImportRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="candidates")
+    name = models.CharField(max_length=500)
+    sku = models.CharField("SKU", max_length=100, blank=True)
+    image = models.URLField(max_length=1000, blank=True)
+    cj_cost_low = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    cj_cost_high = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    stock = models.IntegerField(default=0, help_text="Units CJ listed when it was found.")
+    cj_category_id = models.CharField("CJ category id", max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["status", "created_at"], name="catalog_candidate_status_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["cj_pid"], name="catalog_candidate_cj_pid_uniq"),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "imported", "rejected", "failed"]), name="catalog_candidate_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cj_pid})"

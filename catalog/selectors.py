@@ -100,6 +100,20 @@ def _is_storable_text(value: str) -> bool:
     return True
 
 
+def storefront_products() -> QuerySet[Product]:
+    """The products the storefront sees and sells: active at CJ and published by staff.
+
+    The one definition for the product list and detail, category counts and order intake; drafts
+    (imported, not yet published) and inactive products are left out.
+    """
+    return Product.objects.filter(status=Product.Status.ACTIVE, is_published=True)
+
+
+def product_is_sellable(product: Product) -> bool:
+    """The same test as `storefront_products` on a loaded row (order intake)."""
+    return product.status == Product.Status.ACTIVE and product.is_published
+
+
 def product_list(
     *, filters: ProductFilters, ordering: str = "newest", after: tuple[Any, int] | None = None, limit: int = 20
 ) -> list[Product]:
@@ -110,7 +124,7 @@ def product_list(
     same at any catalog size (bench/products_api.py compares 100,000 products with 1,000).
     """
     field, descending = ORDERINGS[ordering]
-    queryset: QuerySet[Product] = Product.objects.filter(status=Product.Status.ACTIVE)
+    queryset: QuerySet[Product] = storefront_products()
     if filters.category is not None:
         queryset = queryset.filter(category_id=filters.category)
     if filters.in_stock is not None:
@@ -147,15 +161,11 @@ def product_list(
 
 
 def product_get(*, product_id: int) -> Product:
-    """An active product with its category and active variants; raises Product.DoesNotExist."""
+    """A storefront product with its category and active variants; raises Product.DoesNotExist."""
     variants = Prefetch(
         "variants", queryset=Variant.objects.filter(status=Variant.Status.ACTIVE).order_by("price", "id")
     )
-    return (
-        Product.objects.select_related("category")
-        .prefetch_related(variants)
-        .get(pk=product_id, status=Product.Status.ACTIVE)
-    )
+    return storefront_products().select_related("category").prefetch_related(variants).get(pk=product_id)
 
 
 def variant_prices_get(*, variant_ids: Iterable[int]) -> dict[int, Decimal]:
@@ -184,12 +194,16 @@ CATEGORY_PATH_SEPARATOR = " / "
 
 
 def category_tree() -> list[dict[str, Any]]:
-    """The categories that hold listed (active) products, as a tree of
+    """The categories that hold listed products (active and published: `storefront_products`), as a tree of
     `{"id", "name", "product_count", "children"}` built from their path names: a grouping level
     has `id` None, and every node counts the listed products below it. One query.
     """
     rows = (
-        Category.objects.annotate(product_count=Count("products", filter=Q(products__status=Product.Status.ACTIVE)))
+        Category.objects.annotate(
+            product_count=Count(
+                "products", filter=Q(products__status=Product.Status.ACTIVE, products__is_published=True)
+            )
+        )
         .filter(product_count__gt=0)
         .order_by("name", "id")
         .values_list("id", "name", "product_count")

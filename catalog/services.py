@@ -251,19 +251,21 @@ def variants_reprice(*, rule: PricingRule | None = None, batch_size: int = 2000)
 
 
 @transaction.atomic
-def products_record_misses(*, seen_pids: set[str]) -> int:
-    """After a complete full sync: count a miss for every active product CJ did not list, and
+def products_record_misses(*, missing_pids: set[str]) -> int:
+    """Count a miss for each of these active products CJ no longer has (a products sync asked), and
     deactivate those missed MISSES_BEFORE_INACTIVE times in a row. Returns how many were deactivated.
     """
+    if not missing_pids:
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_PRODUCT} SET consecutive_misses = consecutive_misses + 1, updated_at = NOW()"  # noqa: S608
-            " WHERE status = %(active)s AND NOT (cj_pid = ANY(%(seen)s))",
-            {"seen": sorted(seen_pids), "active": Product.Status.ACTIVE},
+            " WHERE status = %(active)s AND cj_pid = ANY(%(missing)s)",
+            {"missing": sorted(missing_pids), "active": Product.Status.ACTIVE},
         )
     to_deactivate = list(
         Product.objects.filter(
-            status=Product.Status.ACTIVE, consecutive_misses__gte=MISSES_BEFORE_INACTIVE
+            cj_pid__in=missing_pids, status=Product.Status.ACTIVE, consecutive_misses__gte=MISSES_BEFORE_INACTIVE
         ).values_list("pk", flat=True)
     )
     if to_deactivate:

@@ -7,7 +7,7 @@ commands for system cron.
 from django.conf import settings
 from rq import cron
 
-from catalog.jobs import incremental_sync_scheduled_job, stock_refresh_scheduled_job
+from catalog.jobs import import_rules_scheduled_job, incremental_sync_scheduled_job, stock_refresh_scheduled_job
 from config.jobs import sessions_clear_expired_job
 from config.queues import CREATE_ORDER, PROCESS_WEBHOOK, SYNC_PRODUCTS, UPDATE_STOCK
 from orders.jobs import cj_balance_check_job, orders_sweep_job
@@ -28,6 +28,13 @@ cron.register(
     UPDATE_STOCK,
     interval=settings.CATALOG_STOCK_REFRESH_MINUTES * 60,
     name="catalog-stock-refresh",
+)
+# Catalog curation: the import rules find new candidates within their own points allowance.
+cron.register(
+    import_rules_scheduled_job,
+    SYNC_PRODUCTS,
+    interval=settings.CATALOG_DISCOVERY_INTERVAL_MINUTES * 60,
+    name="catalog-import-rules",
 )
 
 # Orders: re-enqueue orders whose enqueue was lost; ask CJ about quiet ones.

@@ -28,6 +28,15 @@ CATALOG_STOCK_LOW_MINUTES = env.int("CATALOG_STOCK_LOW_MINUTES", default=120)
 CATALOG_STOCK_COLD_HOURS = env.int("CATALOG_STOCK_COLD_HOURS", default=6)
 # A CJ cost change beyond this percentage waits for staff review instead of re-pricing (0: never held).
 CATALOG_MAX_PRICE_CHANGE_PERCENT = env.int("CATALOG_MAX_PRICE_CHANGE_PERCENT", default=50)
+# Curation: an incremental sync re-reads this many of our own products (detail calls, in turn).
+CATALOG_INCREMENTAL_SYNC_BATCH = env.int("CATALOG_INCREMENTAL_SYNC_BATCH", default=40)
+# Minutes between scheduled runs of the import rules (their points: CJ_POINTS_DISCOVERY_DAILY, the plan's).
+CATALOG_DISCOVERY_INTERVAL_MINUTES = env.int("CATALOG_DISCOVERY_INTERVAL_MINUTES", default=360)
+# Admin CJ search pages are cached this long, so browsing back and forth costs no points.
+CATALOG_SEARCH_CACHE_SECONDS = env.int("CATALOG_SEARCH_CACHE_SECONDS", default=900)
+# What `bootstrap --starter` (make run) imports on an empty catalog: pids, and one keyword rule.
+CATALOG_STARTER_PIDS = env.list("CATALOG_STARTER_PIDS", default=["2408300610371613200"])
+CATALOG_STARTER_KEYWORD = env.str("CATALOG_STARTER_KEYWORD", default="Dog Toy")
 
 # --- CJ Dropshipping ----------------------------------------------------------------------------
 CJ_API_KEY = env.str("CJ_API_KEY", default="")

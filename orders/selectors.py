@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Product, Variant
+from catalog.selectors import product_is_sellable
 from orders.models import Order, OrderItem
 
 
@@ -50,7 +51,7 @@ def variants_for_order_lines(variant_ids: list[int]) -> tuple[dict[int, Variant]
         variant = found.get(variant_id)
         if variant is None:
             errors[str(index)] = ["This variant does not exist."]
-        elif variant.status != Variant.Status.ACTIVE or variant.product.status != Product.Status.ACTIVE:
+        elif variant.status != Variant.Status.ACTIVE or not product_is_sellable(variant.product):
             errors[str(index)] = ["This variant is not available."]
     return found, errors
 

@@ -1,24 +1,24 @@
 """Sync runs: full and incremental product sync, single-product refresh, one at a time, resumable.
 
-A products run pages through CJ's `listV2`. A full run fetches every product's detail; an
-incremental run fetches details only for products that are new or whose listing (name, price
-range) differs from what we hold, so an unchanged catalog costs one call per 100 products and
-writes nothing. After every page the run saves its checkpoint; a run that dies (killed worker,
-exhausted CJ retries) is resumed from its next page by the next run of its kind. A full run that
-saw the whole catalog counts a miss for every product CJ did not list (two misses → inactive).
-Only one run of a kind (products / stock) runs at a time: a PostgreSQL advisory lock, released
-by the database even when the process is killed.
+A products run re-reads the shop's own products from CJ, one `product/query` (with inventory)
+each, in id order; it never pages through CJ's catalogue (what the shop sells is what staff
+imported, `catalog.curation`). A full run reads every product we carry; an incremental run the
+next `CATALOG_INCREMENTAL_SYNC_BATCH` active products after where the last one stopped, so each
+product is re-read in turn (webhooks carry CJ's changes in between). Only differing rows are
+written, so a run with no change at CJ writes nothing. A product CJ no longer has (not found or
+off sale) counts a miss; two misses in a row make it inactive. After every page the run saves its
+checkpoint; a run that dies (killed worker, exhausted CJ retries) is resumed from its next page by
+the next run of its kind. Only one run of a kind (products / stock) runs at a time: a PostgreSQL
+advisory lock, released by the database even when the process is killed.
 """
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -36,7 +36,6 @@ _LOCKS = {"products": 4_270_001, "stock": 4_270_002}
 # A dead run younger than this is resumed rather than started over.
 RESUME_WINDOW = timedelta(hours=24)
 MAX_ERRORS_KEPT = 100
-MAX_PAGES = 1000  # listV2 refuses pages beyond 1000
 
 Progress = Callable[[SyncRun], None]
 
@@ -63,14 +62,6 @@ def sync_lock(name: str) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCKS[name]])
-
-
-def _seen_key(run: SyncRun) -> str:
-    return f"catalog:sync:{run.pk}:seen"
-
-
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
 
 
 def record_error(run: SyncRun, *, pid: str, error: Exception) -> None:
@@ -145,20 +136,6 @@ def _run_to_resume(kind: str, run_id: int | None) -> SyncRun | None:
     )
 
 
-def _listing_changed(summary: cj.ProductSummary, current: Mapping[str, Any] | None) -> bool:
-    if current is None:
-        return True
-    low = summary.sell_price.low.quantize(Decimal("0.01"))
-    high = summary.sell_price.high.quantize(Decimal("0.01"))
-    name_changed = not current["has_staff_name"] and summary.name[:500] != current["name"]
-    return (
-        low != current["cj_price_low"]
-        or high != current["cj_price_high"]
-        or name_changed
-        or current["consecutive_misses"] > 0
-    )
-
-
 def products_sync(
     *,
     kind: str = SyncRun.Kind.INCREMENTAL,
@@ -202,43 +179,82 @@ def products_sync(
     return run
 
 
+def _incremental_ids(run: SyncRun) -> list[int]:
+    """The next `CATALOG_INCREMENTAL_SYNC_BATCH` of our active products after where the last
+    incremental run stopped (wrapping round), so every product is re-read in turn."""
+    size = max(1, settings.CATALOG_INCREMENTAL_SYNC_BATCH)
+    last = (
+        SyncRun.objects.filter(kind=SyncRun.Kind.INCREMENTAL, status=SyncRun.Status.SUCCEEDED)
+        .exclude(pk=run.pk)
+        .order_by("-started_at", "-pk")
+        .values_list("checkpoint", flat=True)
+        .first()
+    )
+    cursor = int((last or {}).get("cursor", 0))
+    active = Product.objects.filter(status=Product.Status.ACTIVE).order_by("pk")
+    ids = list(active.filter(pk__gt=cursor).values_list("pk", flat=True)[:size])
+    if len(ids) < size:
+        ids += [pk for pk in active.values_list("pk", flat=True)[: size - len(ids)] if pk not in ids]
+    return ids
+
+
+def _page_products(run: SyncRun, page: int, size: int) -> list[tuple[int, str]]:
+    """(id, pid) of our products on this page of the run: every product we carry (full), or the
+    run's batch (incremental), in id order."""
+    products = Product.objects.order_by("pk")
+    if run.kind == SyncRun.Kind.INCREMENTAL:
+        wanted = run.checkpoint["product_ids"]
+        products = products.filter(pk__in=wanted[(page - 1) * size : page * size])
+        return list(products.values_list("pk", "cj_pid"))
+    after = int(run.checkpoint.get("after_id", 0))
+    return list(products.filter(pk__gt=after).values_list("pk", "cj_pid")[:size])
+
+
 def _products_run(run: SyncRun, *, client: Any, progress: Progress | None) -> None:
+    """Re-read our own products from CJ (one `product/query` each), page by page with a checkpoint.
+
+    Never a CJ listing: what the shop sells is what staff imported (`catalog.curation`).
+    """
     started = time.monotonic()
-    seen = _redis()
-    page = int(run.checkpoint.get("page", 0)) + 1
-    total_pages = run.total_pages or None
     size = settings.CATALOG_SYNC_PAGE_SIZE
-    while total_pages is None or page <= min(total_pages, MAX_PAGES):
-        listing = client.list_products(page=page, size=size)
-        run.cj_calls += 1
-        run.total_pages = total_pages = listing.total_pages
-        summaries = listing.products
-        details, skipped = _fetch_details(run, summaries, client=client)
+    if run.kind == SyncRun.Kind.INCREMENTAL and "product_ids" not in run.checkpoint:
+        run.checkpoint = {**run.checkpoint, "product_ids": _incremental_ids(run)}
+    if not run.total_pages:
+        count = len(run.checkpoint["product_ids"]) if run.kind == SyncRun.Kind.INCREMENTAL else Product.objects.count()
+        run.total_pages = (count + size - 1) // size
+    page = int(run.checkpoint.get("page", 0)) + 1
+    while True:
+        products = _page_products(run, page, size)
+        if not products:
+            break
+        details, missing = _fetch_details(run, products, client=client)
         result = UpsertResult()
         if details:
             result = products_upsert(products=details)
         run.created_count += result.created
         run.updated_count += result.updated
-        run.unchanged_count += result.unchanged + skipped
+        run.unchanged_count += result.unchanged
         run.variants_written += result.variants_written
-        if summaries and run.kind == SyncRun.Kind.FULL:
-            seen.sadd(_seen_key(run), *[summary.pid for summary in summaries])
-            seen.expire(_seen_key(run), int(RESUME_WINDOW.total_seconds()) * 2)
+        run.deactivated_count += products_record_misses(missing_pids=missing)
         run.pages_done = page
-        run.checkpoint = {"page": page, "seen": int(run.checkpoint.get("seen", 0)) + len(summaries)}
+        ids = [pk for pk, _pid in products]
+        run.checkpoint = {
+            **run.checkpoint,
+            "page": page,
+            "after_id": ids[-1],
+            "cursor": ids[-1],
+            "seen": int(run.checkpoint.get("seen", 0)) + len(products),
+        }
+        run.total_pages = max(run.total_pages, page)
         run.save()
         if progress:
             progress(run)
         logger.info(
             "catalog.sync.page",
-            extra={"run": run.pk, "page": page, "total_pages": total_pages, "products": len(summaries)},
+            extra={"run": run.pk, "page": page, "total_pages": run.total_pages, "products": len(products)},
         )
-        if not summaries:
-            break
         page += 1
 
-    if run.kind == SyncRun.Kind.FULL:
-        _record_misses(run, seen)
     repriced = variants_reprice()
     run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
     run.save()
@@ -259,39 +275,21 @@ def _products_run(run: SyncRun, *, client: Any, progress: Progress | None) -> No
     )
 
 
-def _fetch_details(run: SyncRun, summaries: tuple, *, client: Any) -> tuple[list[cj.Product], int]:
-    """Details of the page's products that need them; returns them and how many were skipped."""
-    if run.kind == SyncRun.Kind.FULL:
-        wanted = list(summaries)
-    else:
-        current = {
-            row["cj_pid"]: row
-            for row in Product.objects.filter(cj_pid__in=[s.pid for s in summaries]).values(
-                "cj_pid", "name", "has_staff_name", "cj_price_low", "cj_price_high", "consecutive_misses"
-            )
-        }
-        wanted = [summary for summary in summaries if _listing_changed(summary, current.get(summary.pid))]
-    details = []
-    for summary in wanted:
+def _fetch_details(run: SyncRun, products: list[tuple[int, str]], *, client: Any) -> tuple[list[cj.Product], set[str]]:
+    """The CJ details of these products, and the pids CJ no longer has (a miss each)."""
+    details, missing = [], set()
+    for _pk, pid in products:
         try:
-            details.append(client.get_product(pid=summary.pid, with_inventory=True))
+            details.append(client.get_product(pid=pid, with_inventory=True))
+        except CJNotFoundError:
+            missing.add(pid)
         except CJPermanentError as error:
-            record_error(run, pid=summary.pid, error=error)
+            record_error(run, pid=pid, error=error)
         except (ValueError, TypeError) as error:  # a payload the client could not map
-            record_error(run, pid=summary.pid, error=error)
+            record_error(run, pid=pid, error=error)
         finally:
             run.cj_calls += 1
-    return details, len(summaries) - len(wanted)
-
-
-def _record_misses(run: SyncRun, seen: redis.Redis) -> None:
-    seen_pids = {pid.decode() if isinstance(pid, bytes) else pid for pid in seen.smembers(_seen_key(run))}
-    if len(seen_pids) < int(run.checkpoint.get("seen", 0)) * 0.99 or not seen_pids:
-        # The seen-set was lost (Redis flushed mid-run): never deactivate on partial knowledge.
-        logger.warning("catalog.sync.misses_skipped", extra={"run": run.pk, "seen": len(seen_pids)})
-        return
-    run.deactivated_count = products_record_misses(seen_pids=seen_pids)
-    seen.delete(_seen_key(run))
+    return details, missing
 
 
 def product_refresh(*, cj_pid: str, client: Any = None) -> Product | None:

@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from integrations.cj import request_bodies, responses
@@ -49,8 +50,12 @@ class CJClient(CJTransport):
         category_id: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
+        country_code: str | None = None,
+        min_price: Decimal | None = None,
+        max_price: Decimal | None = None,
     ) -> ProductPage:
-        """One page of `product/listV2` (page 1-1000, size 1-100). Discovery: refused below the budget reserve."""
+        """One page of `product/listV2` (page 1-1000, size 1-100), optionally by keyword, category,
+        ship-from country and sell price range. Discovery: refused below the budget reserve."""
         if not 1 <= page <= 1000 or not 1 <= size <= 100:
             raise ValueError("listV2 takes page 1-1000 and size 1-100")
         params = request_bodies.product_list_params(
@@ -60,6 +65,9 @@ class CJClient(CJTransport):
             category_id=category_id,
             created_from=created_from,
             created_to=created_to,
+            country_code=country_code,
+            min_price=min_price,
+            max_price=max_price,
         )
         data = self._call("GET", "product/listV2", params=params)
         return self._parse("product/listV2", responses.parse_product_page, data or {})
@@ -101,6 +109,18 @@ class CJClient(CJTransport):
         """`product/stock/getInventoryByPid`: stock per warehouse of every variant, keyed by vid."""
         data = self._call("GET", "product/stock/getInventoryByPid", params={"pid": pid})
         return self._parse("product/stock/getInventoryByPid", responses.parse_stock_by_pid, data)
+
+    def add_to_my_product(self, *, pid: str) -> None:
+        """`product/addToMyProduct`: put the product on the account's "My Products" (adding twice is harmless)."""
+        self._call("POST", "product/addToMyProduct", body={"productId": pid})
+
+    def list_my_products(self, *, page: int = 1, size: int = 100, keyword: str | None = None) -> ProductPage:
+        """One page of `product/myProduct/query` (page 1-1000, size 1-100): the account's own products."""
+        if not 1 <= page <= 1000 or not 1 <= size <= 100:
+            raise ValueError("myProduct/query takes page 1-1000 and size 1-100")
+        params = request_bodies.my_product_query_params(page=page, size=size, keyword=keyword)
+        data = self._call("GET", "product/myProduct/query", params=params)
+        return self._parse("product/myProduct/query", responses.parse_my_product_page, data or {})
 
     def list_categories(self) -> tuple[Category, ...]:
         """`product/getCategory`: the third-level categories with their parents' names."""

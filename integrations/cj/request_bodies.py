@@ -6,6 +6,7 @@ The one place where CJ's request field names are mapped (the answers are mapped 
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from integrations.cj.types import OrderLine, OrderRequest
@@ -31,13 +32,22 @@ def product_list_params(
     category_id: str | None,
     created_from: datetime | None,
     created_to: datetime | None,
+    country_code: str | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
 ) -> dict[str, Any]:
-    """The `product/listV2` query (only the filters given)."""
+    """The `product/listV2` query (only the filters given; prices are CJ's sell price in USD)."""
     params: dict[str, Any] = {"page": page, "size": size}
     if keyword:
         params["keyWord"] = keyword
     if category_id:
         params["categoryId"] = category_id
+    if country_code:
+        params["countryCode"] = country_code.upper()
+    if min_price is not None:
+        params["startSellPrice"] = str(min_price)
+    if max_price is not None:
+        params["endSellPrice"] = str(max_price)
     if created_from:
         params["timeStart"] = epoch_ms(created_from)
     if created_to:
@@ -165,3 +175,11 @@ def epoch_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
+
+
+def my_product_query_params(*, page: int, size: int, keyword: str | None) -> dict[str, Any]:
+    """The `product/myProduct/query` query."""
+    params: dict[str, Any] = {"pageNumber": page, "pageSize": size}
+    if keyword:
+        params["keyword"] = keyword
+    return params

@@ -100,6 +100,21 @@ def parse_product_page(data: Mapping[str, Any]) -> ProductPage:
     )
 
 
+def parse_my_product_page(data: Mapping[str, Any]) -> ProductPage:
+    """`product/myProduct/query` data: listV2's paging block with the items directly in `content`
+    (`productId`, `nameEn`, `sku`, `bigImage`, `sellPrice`)."""
+    items = []
+    for item in data.get("content") or ():
+        items.append(parse_product_summary({**item, "id": item.get("productId") or item.get("id")}))
+    return ProductPage(
+        products=tuple(items),
+        page=to_int(data.get("pageNumber"), 1),
+        size=to_int(data.get("pageSize"), len(items)),
+        total_records=to_int(data.get("totalRecords")),
+        total_pages=to_int(data.get("totalPages")),
+    )
+
+
 def parse_product_summary(item: Mapping[str, Any]) -> ProductSummary:
     """One item of `product/listV2` (sellPrice, else nowPrice, as the price range).
 

@@ -17,7 +17,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
-    """An active product; its price range and stock flag follow the variants made with VariantFactory."""
+    """An active, published product; its price range and stock flag follow the variants made with VariantFactory."""
 
     class Meta:
         model = Product
@@ -29,6 +29,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     images = factory.LazyAttribute(lambda o: [f"https://img.example.test/{o.cj_pid}.jpg"])
     category = factory.SubFactory(CategoryFactory)
     status = Product.Status.ACTIVE
+    is_published = True
     min_price = Decimal("9.90")
     max_price = Decimal("9.90")
     is_in_stock = True

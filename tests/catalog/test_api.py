@@ -10,7 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.cache import LIST_VERSION_KEY, products_cache
+from catalog.curation import products_publish
 from catalog.models import Product
+from catalog.selectors import storefront_products
 from catalog.services import products_aggregates_refresh, variant_update_from_cj
 from catalog.stock import variant_stock_set
 from catalog.sync.upsert import products_upsert
@@ -36,8 +38,14 @@ def _products(count: int, **kwargs) -> list:
     return products
 
 
+def _published(result):
+    """Synced products are drafts until published (the storefront shows published ones only)."""
+    Product.objects.filter(pk__in=result.product_ids.values()).update(is_published=True)
+    return result
+
+
 def test_list_item_shape(api_client):
-    products_upsert(products=[cj_product(pid="P1")])
+    _published(products_upsert(products=[cj_product(pid="P1")]))
 
     response = api_client.get("/api/products")
 
@@ -61,7 +69,7 @@ def test_list_item_shape(api_client):
 
 
 def test_detail_shape(api_client):
-    products_upsert(products=[cj_product(pid="P1")])
+    _published(products_upsert(products=[cj_product(pid="P1")]))
     list_item = api_client.get("/api/products").json()["results"][0]
 
     response = api_client.get(f"/api/products/{list_item['id']}")
@@ -181,7 +189,7 @@ def test_cache_hits_make_no_sql_query(api_client, django_assert_num_queries):
 
 
 def test_a_price_change_invalidates_list_and_detail(api_client, django_capture_on_commit_callbacks):
-    products_upsert(products=[cj_product(pid="P1")])
+    _published(products_upsert(products=[cj_product(pid="P1")]))
     product_id = api_client.get("/api/products").json()["results"][0]["id"]
     assert api_client.get(f"/api/products/{product_id}").json()["price_min"] == "9.90"
 
@@ -395,3 +403,25 @@ def test_an_invalid_query_is_refused_before_the_cache_is_read(api_client):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
     assert len(_list_entries()) == 1
+
+
+def test_drafts_are_invisible_to_the_storefront_until_published(api_client, django_capture_on_commit_callbacks):
+    published = ProductFactory(name="Published lamp")
+    draft = ProductFactory(name="Draft lamp", is_published=False, category=published.category)
+    VariantFactory(product=draft)
+
+    listed = api_client.get("/api/products").json()["results"]
+    assert [item["id"] for item in listed] == [published.pk]
+    assert api_client.get(f"/api/products/{draft.pk}").status_code == 404
+    assert api_client.get("/api/products", {"q": draft.cj_pid}).json()["results"] == []
+    assert list(storefront_products().filter(category=published.category)) == [published]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert products_publish(product_ids=[draft.pk], published=True) == 1
+
+    assert [item["id"] for item in api_client.get("/api/products").json()["results"]] == [draft.pk, published.pk]
+    assert api_client.get(f"/api/products/{draft.pk}").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert products_publish(product_ids=[draft.pk, published.pk], published=False) == 2
+    assert api_client.get("/api/products").json()["results"] == []

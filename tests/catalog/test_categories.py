@@ -21,6 +21,7 @@ def _catalog() -> dict:
     for category, count in ((spoons, 2), (peelers, 1), (lamps, 1), (toys, 1)):
         ProductFactory.create_batch(count, category=category)
     ProductFactory(category=empty, status=Product.Status.INACTIVE)  # not listed: not counted
+    ProductFactory.create_batch(2, category=lamps, is_published=False)  # drafts: not counted either
     ProductFactory(category=None)  # no category: in no node
     return {"spoons": spoons, "peelers": peelers, "lamps": lamps, "toys": toys}
 

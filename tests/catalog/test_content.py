@@ -10,8 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 from catalog.content import description_clean, image_url_clean, image_urls_clean
 from catalog.models import Product
 from catalog.services import product_update_by_staff, product_update_from_cj
-from catalog.sync.runs import product_refresh
 from catalog.sync.upsert import products_upsert
+from tests.catalog.curated import import_catalog
 from tests.catalog.factories import ProductFactory, cj_product
 
 HOSTILE = (
@@ -43,8 +43,9 @@ def test_a_hostile_description_from_cj_is_served_clean_by_the_product_api(cj_sim
     # given: a product whose supplier HTML carries a script, an event handler and a javascript: link
     pid = cj_simulator.add_product(description=HOSTILE)["pid"]
 
-    # when: the single-product refresh (the sync's write path) brings it in
-    product = product_refresh(cj_pid=pid)
+    # when: staff import it, published (the sync's write path brings it in)
+    import_catalog(cj_simulator, pids=[pid])
+    product = Product.objects.get(cj_pid=pid)
 
     # then
     response = api_client.get(f"/api/products/{product.pk}")

@@ -16,6 +16,7 @@ from catalog.services import variant_pending_cost_accept, variant_pending_cost_r
 from catalog.sync.runs import products_sync
 from catalog.sync.upsert import products_upsert
 from config.queues import PROCESS_WEBHOOK
+from tests.catalog.curated import import_catalog
 from tests.catalog.factories import VariantFactory, cj_product, cj_variant
 from tests.webhooks.conftest import message, post_signed
 from webhooks.models import WebhookEvent
@@ -75,7 +76,7 @@ def test_the_sync_applies_a_10_percent_change_as_before_and_clears_a_hold():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_full_sync_against_the_simulator_holds_the_drop(cj_simulator):
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     variant = Variant.objects.order_by("pk").first()
     cost, price = variant.supplier_cost, variant.price
     new_cost = (cost * Decimal("0.03")).quantize(Decimal("0.01")) or Decimal("0.01")

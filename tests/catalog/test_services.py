@@ -20,11 +20,11 @@ pytestmark = pytest.mark.django_db
 def test_two_consecutive_misses_deactivate_a_product():
     kept, missing = ProductFactory(cj_pid="KEPT"), ProductFactory(cj_pid="GONE")
 
-    assert products_record_misses(seen_pids={"KEPT"}) == 0
+    assert products_record_misses(missing_pids={"GONE"}) == 0
     missing.refresh_from_db()
     assert (missing.status, missing.consecutive_misses) == ("active", 1)
 
-    assert products_record_misses(seen_pids={"KEPT"}) == 1
+    assert products_record_misses(missing_pids={"GONE"}) == 1
     missing.refresh_from_db()
     kept.refresh_from_db()
     assert (missing.status, missing.consecutive_misses) == ("inactive", 2)

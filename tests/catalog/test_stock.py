@@ -164,6 +164,7 @@ def test_figures_for_many_variants_apply_the_latest_per_variant_in_two_statement
 @pytest.mark.django_db
 def test_the_product_sync_records_cjs_figure_and_keeps_our_orders_units():
     products_upsert(products=[cj_product(pid="P1", variants=(cj_variant(vid="P1-1", pid="P1", stock=10),))])
+    Product.objects.filter(cj_pid="P1").update(is_published=True)  # imported drafts are not sold
     variant = Variant.objects.get(cj_vid="P1-1")
     _place(variant, quantity=4)
     assert _figures(variant) == (6, 10)

@@ -14,8 +14,9 @@ from catalog.services import product_update_by_staff
 from catalog.sync.runs import _LOCKS, SyncAlreadyRunning, products_sync
 from catalog.sync.stock import variants_stock_refresh
 from integrations.cj.client import get_client
-from integrations.cj.errors import CJNotFoundError
+from integrations.cj.errors import CJPermanentError
 from orders.services import OrderLineInput, ShippingAddress, order_place
+from tests.catalog.curated import import_catalog
 from tests.catalog.factories import VariantFactory
 
 
@@ -36,25 +37,29 @@ def _cj_catalog() -> dict[str, set[str]]:
     return {summary.pid: {v.vid for v in client.list_variants(pid=summary.pid)} for summary in page.products}
 
 
-def test_full_sync_creates_exactly_the_simulator_catalog_then_a_second_run_writes_nothing(cj_simulator):
-    # when
-    run = products_sync(kind=SyncRun.Kind.FULL)
+def test_import_creates_exactly_the_chosen_products_then_a_full_sync_reads_only_them_and_writes_nothing(
+    cj_simulator,
+):
+    # when: staff imported 19 of CJ's 20 products
+    chosen = cj_simulator.info()["pids"][:19]
+    run = import_catalog(cj_simulator, pids=chosen)
 
     # then
-    expected = _cj_catalog()
+    expected = {pid: vids for pid, vids in _cj_catalog().items() if pid in chosen}
     assert {
         pid: set(Product.objects.get(cj_pid=pid).variants.values_list("cj_vid", flat=True)) for pid in expected
     } == expected
-    assert Product.objects.count() == 20
+    assert Product.objects.count() == 19
     assert Variant.objects.count() == sum(len(vids) for vids in expected.values())
-    assert (run.status, run.created_count, run.updated_count, run.failed_count, run.pages_done) == (
+    assert (run.kind, run.status, run.created_count, run.updated_count, run.failed_count) == (
+        "import",
         "succeeded",
-        20,
+        19,
         0,
         0,
-        1,
     )
-    assert run.cj_calls == 21  # one listV2 page + one product/query per product
+    assert run.cj_calls == 19  # one product/query per product, no listing
+    lists_before = cj_simulator.calls("product/listV2")
 
     stamps = dict(Variant.objects.values_list("cj_vid", "updated_at"))
     product_stamps = dict(Product.objects.values_list("cj_pid", "updated_at"))
@@ -64,17 +69,19 @@ def test_full_sync_creates_exactly_the_simulator_catalog_then_a_second_run_write
     assert (second.created_count, second.updated_count, second.unchanged_count, second.variants_written) == (
         0,
         0,
-        20,
+        19,
         0,
     )
     assert dict(Variant.objects.values_list("cj_vid", "updated_at")) == stamps
     assert dict(Product.objects.values_list("cj_pid", "updated_at")) == product_stamps
-    assert cj_simulator.calls("product/query") - calls_before == 20
+    assert cj_simulator.calls("product/query") - calls_before == 19  # ours only: never the 20th product
+    assert cj_simulator.calls("product/listV2") == lists_before  # the sync read no page of CJ's catalogue
+    assert not Product.objects.filter(cj_pid=cj_simulator.info()["pids"][19]).exists()
 
 
 def test_incremental_sync_picks_up_a_price_change_and_the_api_shows_it(cj_simulator, api_client, settings):
     settings.CATALOG_MAX_PRICE_CHANGE_PERCENT = 0  # the change to 50.00 applies at once
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     variant = Variant.objects.order_by("pk").first()
     url = f"/api/products/{variant.product_id}"
     before = api_client.get(url).json()  # now cached
@@ -85,7 +92,8 @@ def test_incremental_sync_picks_up_a_price_change_and_the_api_shows_it(cj_simula
     run = products_sync(kind=SyncRun.Kind.INCREMENTAL)
 
     assert (run.created_count, run.updated_count, run.unchanged_count) == (0, 1, 19)
-    assert cj_simulator.calls("product/query") - queries_before == 1  # only the changed product's detail
+    assert cj_simulator.calls("product/query") - queries_before == 20  # the batch (40) holds all 20
+    assert cj_simulator.calls("product/listV2") == 0
     after = api_client.get(url).json()
     assert {v["cj_vid"]: v["price"] for v in after["variants"]}[variant.cj_vid] == "101.90"  # 50 * 2 + 1 -> .90
 
@@ -96,6 +104,7 @@ class Killed(BaseException):
 
 def test_a_killed_run_resumes_from_its_checkpoint(cj_simulator, settings):
     settings.CATALOG_SYNC_PAGE_SIZE = 5  # 4 pages
+    import_catalog(cj_simulator)
 
     def kill_after_page_two(run: SyncRun) -> None:
         if run.pages_done == 2:
@@ -103,21 +112,26 @@ def test_a_killed_run_resumes_from_its_checkpoint(cj_simulator, settings):
 
     with pytest.raises(Killed):
         products_sync(kind=SyncRun.Kind.FULL, progress=kill_after_page_two)
-    dead = SyncRun.objects.get()
-    assert (dead.status, dead.checkpoint["page"], Product.objects.count()) == ("running", 2, 10)
+    dead = SyncRun.objects.get(kind="full")
+    assert (dead.status, dead.checkpoint["page"], dead.unchanged_count) == ("running", 2, 10)
     lists_before, queries_before = cj_simulator.calls("product/listV2"), cj_simulator.calls("product/query")
 
     resumed = products_sync(kind=SyncRun.Kind.FULL)
 
     assert resumed.pk == dead.pk
-    assert (resumed.status, resumed.resumed_count, resumed.pages_done, resumed.created_count) == ("succeeded", 1, 4, 20)
-    assert cj_simulator.calls("product/listV2") - lists_before == 2  # pages 3 and 4 only
-    assert cj_simulator.calls("product/query") - queries_before == 10
+    assert (resumed.status, resumed.resumed_count, resumed.pages_done, resumed.unchanged_count) == (
+        "succeeded",
+        1,
+        4,
+        20,
+    )
+    assert cj_simulator.calls("product/listV2") == lists_before == 0
+    assert cj_simulator.calls("product/query") - queries_before == 10  # pages 3 and 4 only
     assert Product.objects.count() == 20
 
 
 def test_a_product_missing_twice_becomes_inactive(cj_simulator):
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     gone = Product.objects.order_by("pk").first()
     cj_simulator.remove_product(gone.cj_pid, delete=True)
 
@@ -133,7 +147,7 @@ def test_a_product_missing_twice_becomes_inactive(cj_simulator):
 
 def test_a_staff_edit_survives_a_sync(cj_simulator, settings):
     settings.CATALOG_MAX_PRICE_CHANGE_PERCENT = 0  # the change to 77.00 applies at once
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     product = Product.objects.order_by("pk").first()
     product_update_by_staff(product=product, name="Our own name", description="Ours.", status="active")
     cj_simulator.set_price(product.variants.first().cj_vid, "77.00")
@@ -147,33 +161,32 @@ def test_a_staff_edit_survives_a_sync(cj_simulator, settings):
 
 
 class OneBadProduct:
-    """The real client, except that one product's detail is refused as CJ does for a vanished pid."""
+    """The real client, except that one product's detail is refused as CJ refuses a bad request."""
 
     def __init__(self, bad_pid: str) -> None:
         self.client, self.bad_pid = get_client(), bad_pid
 
-    def list_products(self, **kwargs):
-        return self.client.list_products(**kwargs)
-
     def get_product(self, *, pid: str, **kwargs):
         if pid == self.bad_pid:
-            raise CJNotFoundError("product removed", code=1602000, endpoint="product/query")
+            raise CJPermanentError("Param error", code=1600300, endpoint="product/query")
         return self.client.get_product(pid=pid, **kwargs)
 
 
 def test_one_bad_product_is_recorded_and_does_not_abort_the_run(cj_simulator):
+    import_catalog(cj_simulator)
     bad_pid = cj_simulator.info()["pids"][3]
 
     run = products_sync(kind=SyncRun.Kind.FULL, client=OneBadProduct(bad_pid))
 
-    assert (run.status, run.created_count, run.failed_count) == ("succeeded", 19, 1)
+    assert (run.status, run.unchanged_count, run.failed_count, run.deactivated_count) == ("succeeded", 19, 1, 0)
     assert run.errors == [
         {
             "pid": bad_pid,
-            "error": "CJNotFoundError",
-            "message": "CJ product/query failed (code 1602000, requestId None): product removed",
+            "error": "CJPermanentError",
+            "message": "CJ product/query failed (code 1600300, requestId None): Param error",
         }
     ]
+    assert Product.objects.get(cj_pid=bad_pid).consecutive_misses == 0  # refused is not missing
 
 
 def test_only_one_products_sync_runs_at_a_time(cj_simulator):
@@ -188,12 +201,12 @@ def test_only_one_products_sync_runs_at_a_time(cj_simulator):
         other.execute("SELECT pg_advisory_lock(%s)", [_LOCKS["products"]])
         with pytest.raises(SyncAlreadyRunning):
             products_sync(kind=SyncRun.Kind.FULL)
-    assert cj_simulator.calls("product/listV2") == 0
+    assert cj_simulator.calls("product/query") == 0
     assert SyncRun.objects.count() == 0
 
 
 def test_stock_refresh_updates_changed_stock_and_never_zeroes_a_missing_answer(cj_simulator):
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     product = Product.objects.order_by("pk").first()
     changed = product.variants.order_by("pk").first()
     for row in get_client().get_stock_by_vid(vid=changed.cj_vid):
@@ -211,7 +224,7 @@ def test_stock_refresh_updates_changed_stock_and_never_zeroes_a_missing_answer(c
 
 
 def test_stock_refresh_never_gives_back_units_our_open_orders_hold(cj_simulator):
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     variant = Variant.objects.order_by("pk").first()
     for row in get_client().get_stock_by_vid(vid=variant.cj_vid):
         cj_simulator.set_stock(variant.cj_vid, 0, country_code=row.country_code)
@@ -241,7 +254,7 @@ def test_stock_refresh_never_gives_back_units_our_open_orders_hold(cj_simulator)
 def test_stock_refresh_drops_cached_lists_only_when_an_in_stock_flag_changes(
     cj_simulator, django_capture_on_commit_callbacks
 ):
-    products_sync(kind=SyncRun.Kind.FULL)
+    import_catalog(cj_simulator)
     product = Product.objects.filter(is_in_stock=True).order_by("pk").first()
     variants = list(product.variants.filter(status="active"))
     products_cache().set(LIST_VERSION_KEY, "before", None)
@@ -267,6 +280,7 @@ def test_stock_refresh_drops_cached_lists_only_when_an_in_stock_flag_changes(
 
 
 def test_api_sync_is_queued_and_its_status_readable(cj_simulator, staff_client, run_worker):
+    import_catalog(cj_simulator)
     response = staff_client.post("/api/products/sync", {"kind": "full"}, format="json")
     assert response.status_code == 202
     job_id = response.json()["job_id"]
@@ -276,7 +290,7 @@ def test_api_sync_is_queued_and_its_status_readable(cj_simulator, staff_client, 
     assert run_worker("sync-products") == {"finished": 1, "failed": 0}
 
     status = staff_client.get(f"/api/jobs/{job_id}").json()
-    run = SyncRun.objects.get()
+    run = SyncRun.objects.get(kind="full")
     assert (status["status"], status["error"]) == ("finished", None)
     assert status["result"] == {
         "run_id": run.pk,
@@ -284,12 +298,12 @@ def test_api_sync_is_queued_and_its_status_readable(cj_simulator, staff_client, 
         "status": "succeeded",
         "pages_done": 1,
         "total_pages": 1,
-        "created": 20,
+        "created": 0,
         "updated": 0,
-        "unchanged": 0,
+        "unchanged": 20,
         "failed": 0,
         "deactivated": 0,
-        "cj_calls": 21,
+        "cj_calls": 20,
     }
     assert (run.trigger, run.job_id) == ("api", job_id)
     assert Product.objects.count() == 20
@@ -314,9 +328,10 @@ def test_sync_cj_command_runs_in_the_foreground_and_enqueues(cj_simulator, capsy
     queued = capsys.readouterr().out
     assert "queued catalog.jobs.products_sync_job on sync-products: job " in queued
 
+    import_catalog(cj_simulator)
     call_command("sync_cj", "all", "--full")
     out = capsys.readouterr().out
-    assert "full page 1/1: created 20, updated 0, unchanged 0" in out
+    assert "full page 1/1: created 0, updated 0, unchanged 20" in out
     assert "Full product sync #" in out and "succeeded" in out
     assert "Stock refresh #" in out
 
@@ -359,8 +374,8 @@ def test_a_product_with_an_implausible_cost_is_recorded_failed_at_once_and_the_r
     cj_simulator.set_price(bad_vid, "1e999999")
     queries_before = cj_simulator.calls("product/query")
 
-    # when
-    run = products_sync(kind=SyncRun.Kind.FULL)
+    # when: staff import the whole simulated catalogue
+    run = import_catalog(cj_simulator)
 
     # then: one detail call for it (no retry), the product skipped, every other one written
     assert cj_simulator.calls("product/query") - queries_before == 20
@@ -374,3 +389,17 @@ def test_a_product_with_an_implausible_cost_is_recorded_failed_at_once_and_the_r
             "variantSellPrice is 'inf', expected an amount in [0.01, 1000000)",
         }
     ]
+
+
+def test_incremental_syncs_read_our_products_in_turn_a_batch_each(cj_simulator, settings):
+    settings.CATALOG_INCREMENTAL_SYNC_BATCH = 8
+    import_catalog(cj_simulator)
+    ids = list(Product.objects.order_by("pk").values_list("pk", flat=True))
+    queries_before = cj_simulator.calls("product/query")
+
+    runs = [products_sync(kind=SyncRun.Kind.INCREMENTAL) for _ in range(3)]
+
+    assert [run.checkpoint["product_ids"] for run in runs] == [ids[:8], ids[8:16], ids[16:] + ids[:4]]
+    assert [run.unchanged_count for run in runs] == [8, 8, 8]
+    assert cj_simulator.calls("product/query") - queries_before == 24
+    assert cj_simulator.calls("product/listV2") == 0

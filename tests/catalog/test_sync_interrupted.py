@@ -15,6 +15,7 @@ from catalog.sync import stock
 from catalog.sync.runs import products_sync
 from catalog.sync.stock import variants_stock_refresh
 from integrations.cj.client import get_client
+from tests.catalog.curated import import_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,8 +50,8 @@ def _sigterm() -> None:
 
 @pytest.fixture
 def catalog(cj_simulator, monkeypatch):
-    """The simulator's 20 products synced; stock refreshed in batches of 5 products."""
-    products_sync(kind=SyncRun.Kind.FULL)
+    """The simulator's 20 products imported; stock refreshed in batches of 5 products."""
+    import_catalog(cj_simulator)
     monkeypatch.setattr(stock, "BATCH_PRODUCTS", 5)
     return sorted(Product.objects.values_list("pk", flat=True))
 
@@ -113,6 +114,7 @@ def test_sync_cj_stock_stopped_closes_the_run_and_says_so_in_one_line(
 
 def test_a_products_run_stopped_by_ctrl_c_is_closed_and_resumed(cj_simulator, settings):
     settings.CATALOG_SYNC_PAGE_SIZE = 5  # 4 pages
+    import_catalog(cj_simulator)
 
     def ctrl_c_after_page_two(run: SyncRun) -> None:
         if run.pages_done == 2:
@@ -120,12 +122,12 @@ def test_a_products_run_stopped_by_ctrl_c_is_closed_and_resumed(cj_simulator, se
 
     with pytest.raises(KeyboardInterrupt):
         products_sync(kind=SyncRun.Kind.FULL, progress=ctrl_c_after_page_two)
-    stopped = SyncRun.objects.get()
+    stopped = SyncRun.objects.get(kind="full")
     assert (stopped.status, stopped.finished_at is not None, stopped.errors) == ("failed", True, [INTERRUPTED])
 
     call_command("sync_cj", "resume", "--run", str(stopped.pk), stdout=StringIO())
 
-    run = SyncRun.objects.get()
+    run = SyncRun.objects.get(kind="full")
     assert (run.pk, run.status, run.resumed_count, run.pages_done, Product.objects.count()) == (
         stopped.pk,
         "succeeded",

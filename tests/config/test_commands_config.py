@@ -119,7 +119,7 @@ def test_make_run_treats_ctrl_c_as_the_way_out_and_keeps_real_failures(honcho_st
         check=True,
         env=env,
     ).stdout
-    recipe = printed[printed.index("\n", printed.index("sync_cj products --enqueue --if-empty")) + 1 :]
+    recipe = printed[printed.index("\n", printed.index("sync_cj starter --enqueue --if-empty")) + 1 :]
     honcho_line = recipe.split(" & ", 1)[-1]
     assert "honcho start -f Procfile " in honcho_line
     fake = re.sub(r"\S*honcho start -f Procfile [^\\|]*", f"sh -c 'exit {honcho_status}' ", honcho_line)

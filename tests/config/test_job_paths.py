@@ -56,6 +56,7 @@ def test_every_scheduled_job_imports_to_a_callable_by_its_path(monkeypatch):
         "sessions-clear-expired": "config.jobs.sessions_clear_expired_job",
         "catalog-incremental-sync": "catalog.jobs.incremental_sync_scheduled_job",
         "catalog-stock-refresh": "catalog.jobs.stock_refresh_scheduled_job",
+        "catalog-import-rules": "catalog.jobs.import_rules_scheduled_job",
         "orders-sweep": "orders.jobs.orders_sweep_job",
         "orders-cj-balance-check": "orders.jobs.cj_balance_check_job",
         "webhooks-sweep": "webhooks.jobs.webhooks_sweep_scheduled_job",

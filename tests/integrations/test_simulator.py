@@ -196,5 +196,5 @@ def test_order_lifecycle_by_time(cj_simulator):
 def test_every_route_is_served_by_the_module_of_its_cj_section():
     sections = {endpoint: handler.__module__ for endpoint, (_method, handler, _token, _points) in ROUTES.items()}
 
-    assert len(sections) == 26
+    assert len(sections) == 28
     assert sections == {endpoint: "integrations.cj.simulator.api." + endpoint.split("/")[0] for endpoint in sections}

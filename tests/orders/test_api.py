@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.db import connection
 from rest_framework.throttling import ScopedRateThrottle
 
-from catalog.models import Variant
+from catalog.models import Product, Variant
 from config.queues import CREATE_ORDER, get_queue
 from crm.models import Customer
 from orders.models import Order, OrderEvent
@@ -178,6 +178,25 @@ def test_unknown_and_inactive_variants_are_refused(api_client, sim_variants):
     assert error["details"] == {
         "items": {"0": ["This variant does not exist."], "1": ["This variant is not available."]}
     }
+
+
+def test_a_draft_products_variant_is_refused_and_nothing_is_reserved_or_quoted(api_client, sim_variants, cj_simulator):
+    Product.objects.filter(pk=sim_variants[0].product_id).update(is_published=False)
+    freight_calls = cj_simulator.calls("logistic/freightCalculate")
+
+    error = _error(api_client.post("/api/orders", _order_body(sim_variants[0]), format="json"), 400, "validation_error")
+    quote = api_client.post(
+        "/api/shipping/quote",
+        {"country_code": "US", "zip": "78701", "items": [{"variant_id": sim_variants[0].pk, "quantity": 1}]},
+        format="json",
+    )
+
+    assert error["details"] == {"items": {"0": ["This variant is not available."]}}
+    assert quote.status_code == 400
+    assert quote.json()["error"]["details"] == {"items": {"0": ["This variant is not available."]}}
+    assert Order.objects.count() == 0
+    assert Variant.objects.get(pk=sim_variants[0].pk).stock == 10
+    assert cj_simulator.calls("logistic/freightCalculate") == freight_calls
 
 
 def test_duplicate_lines_and_empty_items_are_refused(api_client, sim_variants):

@@ -1,5 +1,6 @@
 """`python manage.py sync_cj products|stock|all|reprice|resume [--full] [--pid PID] [--run ID] [--enqueue]
-[--if-empty]`.
+[--if-empty]`; `sync_cj import --pid/--url/--sku/--keyword/--rule … [--publish] [--enqueue]`;
+`sync_cj my-products [--publish]`; `sync_cj starter` (what `make run` imports on an empty catalog).
 
 Ctrl-C or SIGTERM stops a run in the foreground closed as failed ("Interrupted"), with one line
 on stderr and exit status 130 or 143; `resume` continues it (or another unfinished run).
@@ -19,6 +20,7 @@ from catalog.jobs import (
     products_sync_enqueue,
     variants_stock_refresh_enqueue,
 )
+from catalog.management.commands._curation import curate
 from catalog.models import Product, SyncRun, Variant
 from catalog.selectors import catalog_is_empty
 from catalog.services import variants_reprice
@@ -43,9 +45,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=["products", "stock", "all", "reprice", "resume"])
+        parser.add_argument(
+            "what", choices=["products", "stock", "all", "reprice", "resume", "import", "my-products", "starter"]
+        )
         parser.add_argument("--full", action="store_true", help="fetch every product's detail (and count misses)")
-        parser.add_argument("--pid", help="refresh this one CJ product")
+        parser.add_argument("--pid", action="append", help="refresh this one CJ product (import: repeatable)")
+        parser.add_argument("--url", action="append", default=[], help="import: a CJ product URL (repeatable)")
+        parser.add_argument("--sku", action="append", default=[], help="import: a product or variant SKU (repeatable)")
+        parser.add_argument("--keyword", help="import: the first page of CJ's search for these words")
+        parser.add_argument("--limit", type=int, default=20, help="import --keyword: at most this many (1-100)")
+        parser.add_argument("--rule", type=int, action="append", default=[], help="import: run this import rule")
+        parser.add_argument("--approve", action="store_true", help="import --rule: import the candidates found")
+        parser.add_argument("--publish", action="store_true", help="import: publish at once (default: drafts)")
         parser.add_argument("--enqueue", action="store_true", help="queue the work and print the job id")
         parser.add_argument("--run", type=int, help="with resume: the unfinished run to continue")
         parser.add_argument("--if-empty", action="store_true", help="do nothing unless the catalog is empty")
@@ -72,6 +83,12 @@ class Command(BaseCommand):
         if options["if_empty"] and not catalog_is_empty():
             self.stdout.write("catalog already holds products; nothing to do")
             return
+        if what in ("import", "my-products", "starter"):
+            curate(self, what, options)
+            return
+        if options["pid"] and len(options["pid"]) > 1:
+            raise CommandError("--pid refreshes one product; give it once")
+        options["pid"] = options["pid"][0] if options["pid"] else None
         if what == "reprice":
             self.stdout.write(f"repriced {variants_reprice()} variant(s)")
             return

@@ -140,6 +140,7 @@ class Simulator:
         self.rng = random.Random(config.seed)
         self.clock_offset = 0.0
         self.catalog: dict[str, SimProduct] = generate_catalog(products=config.products, seed=config.seed)
+        self.my_products: list[str] = []  # the account's "My Products", in the order added
         self.tokens: dict[str, Token] = {}  # access token -> token
         self.refresh_index: dict[str, Token] = {}
         self.last_login: float | None = None

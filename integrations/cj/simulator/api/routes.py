@@ -25,6 +25,8 @@ _ROUTES: dict[str, tuple[str, Handler, bool]] = {
     "product/stock/queryByVid": ("GET", product.stock_by_vid, True),
     "product/stock/getInventoryByPid": ("GET", product.inventory_by_pid, True),
     "product/getCategory": ("GET", product.categories, True),
+    "product/addToMyProduct": ("POST", product.add_to_my_product, True),
+    "product/myProduct/query": ("GET", product.my_product_query, True),
     "product/globalWarehouseList": ("GET", product.warehouses, True),
     "logistic/freightCalculate": ("POST", logistic.freight_calculate, True),
     "logistic/trackInfo": ("GET", logistic.track_info, True),
