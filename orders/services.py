@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Variant
 from catalog.services import variant_stock_release, variant_stock_reserve
-from config.queues import CREATE_ORDER, enqueue_on_commit
+from config.queues import CREATE_ORDER, enqueue_on_commit, job_id
 from config.request_context import current_request_id
 from crm.services import customer_get_or_create
 from orders.errors import (
@@ -201,7 +201,10 @@ def _release_stock(order: Order) -> None:
 
 
 def _enqueue_forwarding(order: Order) -> None:
-    enqueue_on_commit(CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk)
+    # Under the order's one job id (`order-forward-<pk>`): the sweeper finds a vanished job by it.
+    enqueue_on_commit(
+        CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk, job_id=job_id("order-forward", order.pk)
+    )
 
 
 def _event(
