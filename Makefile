@@ -40,7 +40,7 @@ CJ_KEY_GIVEN := $(strip $(CJ_API_KEY)$(shell test -f .env && sed -n 's/^CJ_API_K
 DEBUG_GIVEN := $(strip $(DJANGO_DEBUG)$(shell test -f .env && sed -n 's/^DJANGO_DEBUG=\([^ \#]*\).*/\1/p' .env))
 CJ_SIMULATOR_PORT ?= 8765
 ifeq ($(CJ_KEY_GIVEN),)
-RUN_PROCESSES := cj-simulator web worker sync-worker scheduler
+RUN_PROCESSES := cj-simulator web worker stock-worker sync-worker scheduler webhooks-register
 run: export CJ_API_BASE = http://127.0.0.1:$(CJ_SIMULATOR_PORT)/api2.0/v1/
 run: export CJ_API_KEY = SIMULATOR-DEMO-KEY
 run: export CJ_OPEN_ID = 1234567890
@@ -54,19 +54,17 @@ run: export CJ_QPS := $(CJ_QPS)
 ifeq ($(DEBUG_GIVEN),)
 run: export DJANGO_DEBUG = true
 endif
-# One-shot in the background: registers our receiver with the simulator once it answers.
-RUN_WEBHOOK_REGISTER := $(BIN)/python manage.py cj_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/cj &
 else
-RUN_PROCESSES := web worker sync-worker scheduler
-RUN_WEBHOOK_REGISTER :=
+RUN_PROCESSES := web worker stock-worker sync-worker scheduler
 endif
 
-## run: the whole system in the foreground (web, worker with scheduler, cron scheduler); Ctrl-C stops all
+## run: the whole system in the foreground, each process supervised (config/supervise.py); Ctrl-C stops all
+# More processes (e.g. a payments stand-in) are one Procfile line each and a name in RUN_PROCESSES.
 run: install
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py sync_cj products --enqueue --if-empty
 # honcho exits 130 when Ctrl-C stops it: that is the way out, not a failure for make to report.
-	$(RUN_WEBHOOK_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
 		|| { status=$$?; test $$status -eq 130 || exit $$status; }
 
 ## check: what CI runs - lint, typecheck, then the tests
