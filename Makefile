@@ -88,7 +88,7 @@ test: install
 
 ## test-system: only the system drills (real gunicorn, workers, simulator, own Redis server)
 test-system: install
-	$(BIN)/pytest tests/system/test_drills.py $(PYTEST_ARGS)
+	$(BIN)/pytest tests/system/test_drills.py tests/system/test_fault_drills.py tests/system/test_make_run.py $(PYTEST_ARGS)
 
 ## worker: one worker on the four queues, with RQ's scheduler (retries and delayed jobs)
 worker: install
