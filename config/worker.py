@@ -94,18 +94,20 @@ _PR_SET_PDEATHSIG = 1
 
 class _RedisLostFilter(logging.Filter):
     """RQ logs one error per reconnection attempt while Redis is away: count it in the worker's
-    outage instead (one line when it starts, one with counts when Redis answers again)."""
+    outage instead (one line when it starts, one with counts when Redis answers again). One filter
+    on RQ's logger, reporting to the process's (latest) worker."""
 
-    def __init__(self, outage: Outage) -> None:
-        super().__init__()
-        self.outage = outage
+    outage: Outage | None = None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.msg != _REDIS_LOST_MESSAGE:
+        if record.msg != _REDIS_LOST_MESSAGE or self.outage is None:
             return True
         args = record.args if isinstance(record.args, tuple) else ()
         self.outage.failed(redis.ConnectionError(str(args[1]) if len(args) > 1 else "Redis lost"))
         return False
+
+
+_redis_lost_filter = _RedisLostFilter()
 
 
 class Worker(RQWorker):
@@ -121,7 +123,10 @@ class Worker(RQWorker):
         kwargs.setdefault("job_monitoring_interval", settings.WORKER_HEARTBEAT_SECONDS)
         super().__init__(*args, **kwargs)
         self.redis_outage = Outage(jobs_logger, "jobs.worker_redis")
-        self.log.addFilter(_RedisLostFilter(self.redis_outage))
+        self.heartbeat_outage = Outage(jobs_logger, "jobs.worker_heartbeat")
+        _redis_lost_filter.outage = self.redis_outage
+        if _redis_lost_filter not in self.log.filters:
+            self.log.addFilter(_redis_lost_filter)
         self._heartbeat_written = 0.0
         self._own_pid = os.getpid()  # the worker's; a work horse has another
 
@@ -200,9 +205,10 @@ class Worker(RQWorker):
             # Rows of workers gone for a day (killed without a goodbye) are dropped.
             WorkerHeartbeat.objects.filter(last_seen__lt=seen - timedelta(days=1)).delete()
         except DatabaseError as error:
-            jobs_logger.warning("jobs.heartbeat_failed", extra={"worker": self.name, "error": str(error)[:200]})
+            self.heartbeat_outage.failed(error, worker=self.name)  # one line per PostgreSQL outage
             database.close()
             return
+        self.heartbeat_outage.succeeded(worker=self.name)
         self._heartbeat_written = now
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:

@@ -143,9 +143,12 @@ class CJTransport:
     @property
     def open_id(self) -> str:
         """The account's openId as a string (the webhook signing key): from the stored token
-        (Redis, else PostgreSQL), else CJ_OPEN_ID."""
+        (Redis, else PostgreSQL), else CJ_OPEN_ID. While this process knows the queue Redis is
+        away (config.queues), PostgreSQL is asked directly: the webhook receiver spends no time on it."""
+        from config.queues import enqueue_outage
+
         try:
-            pair = self.tokens.load()
+            pair = self.tokens.durable.load() if enqueue_outage.is_down else self.tokens.load()
         except (redis.RedisError, DatabaseError):
             pair = None  # Redis down: the configured openId still verifies webhooks
         if pair and pair.open_id:

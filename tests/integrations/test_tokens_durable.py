@@ -73,3 +73,18 @@ def test_the_simulator_refuses_a_second_login_within_five_minutes(cj_simulator):
 
     assert first["code"] == 200 and first["data"]["accessToken"]
     assert second["code"] != 200 and second["data"] is None
+
+
+def test_the_webhook_signing_key_comes_from_postgresql_while_redis_is_known_to_be_away(cj_simulator, settings):
+    from config.queues import enqueue_outage
+
+    client = get_client()
+    client.list_categories()
+    settings.CJ_OPEN_ID = ""
+    client = get_client()
+    client.tokens._redis = redis.Redis(port=9, socket_connect_timeout=0.1)  # asking it would fail
+    enqueue_outage.failed(redis.ConnectionError("refused"))
+    try:
+        assert client.open_id == "1234567890"
+    finally:
+        enqueue_outage.succeeded()

@@ -25,6 +25,14 @@ def _cmdline(pid: int) -> list[str]:
     return []
 
 
+def _gone(pid: int) -> bool:
+    """Ended (a zombie waiting for a reaper counts: it runs nothing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def _parent(pid: int) -> int:
     with contextlib.suppress(OSError, ValueError, IndexError):
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
@@ -100,5 +108,5 @@ def test_a_killed_worker_under_make_run_is_replaced(make_run):
         lambda: health()["components"]["queues"]["queues"]["create-order"]["alive"] >= 1, "the new worker alive", 30
     )
     assert requests.get(f"{web_url}/api/products", timeout=5).status_code == 200
-    assert all(not Path(f"/proc/{pid}").exists() for pid in horses_before)
+    wait_until(lambda: all(_gone(pid) for pid in horses_before), "the old worker's children gone", timeout=10)
     assert "supervise: worker exited with status -9 (SIGKILL)" in log.read_text()
