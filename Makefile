@@ -40,7 +40,7 @@ CJ_KEY_GIVEN := $(strip $(CJ_API_KEY)$(shell test -f .env && sed -n 's/^CJ_API_K
 DEBUG_GIVEN := $(strip $(DJANGO_DEBUG)$(shell test -f .env && sed -n 's/^DJANGO_DEBUG=\([^ \#]*\).*/\1/p' .env))
 CJ_SIMULATOR_PORT ?= 8765
 ifeq ($(CJ_KEY_GIVEN),)
-RUN_PROCESSES := cj-simulator web worker sync-worker scheduler
+RUN_PROCESSES := cj-simulator web worker stock-worker sync-worker scheduler webhooks-register
 run: export CJ_API_BASE = http://127.0.0.1:$(CJ_SIMULATOR_PORT)/api2.0/v1/
 run: export CJ_API_KEY = SIMULATOR-DEMO-KEY
 run: export CJ_OPEN_ID = 1234567890
@@ -54,14 +54,11 @@ run: export CJ_QPS := $(CJ_QPS)
 ifeq ($(DEBUG_GIVEN),)
 run: export DJANGO_DEBUG = true
 endif
-# One-shot in the background: registers our receiver with the simulator once it answers.
-RUN_WEBHOOK_REGISTER := $(BIN)/python manage.py cj_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/cj &
 # An empty shop gets the starter selection from the simulator (the sample product and one keyword
 # rule, published); with a real key staff choose what to sell (admin: CJ search, import rules).
 RUN_STARTER := sync_cj starter --enqueue --if-empty
 else
-RUN_PROCESSES := web worker sync-worker scheduler
-RUN_WEBHOOK_REGISTER :=
+RUN_PROCESSES := web worker stock-worker sync-worker scheduler
 RUN_STARTER := sync_cj products --enqueue --if-empty
 endif
 
@@ -70,21 +67,19 @@ endif
 STRIPE_KEY_GIVEN := $(strip $(STRIPE_SECRET_KEY)$(shell test -f .env && sed -n 's/^STRIPE_SECRET_KEY=\([^ \#]*\).*/\1/p' .env))
 LOCALSTRIPE_PORT ?= 8420
 ifeq ($(STRIPE_KEY_GIVEN),)
-RUN_PROCESSES += localstripe
+RUN_PROCESSES += localstripe stripe-webhooks-register
 run: export LOCALSTRIPE_PORT := $(LOCALSTRIPE_PORT)
 run: export STRIPE_API_BASE = http://127.0.0.1:$(LOCALSTRIPE_PORT)
 run: export STRIPE_WEBHOOK_SECRET = $(shell mkdir -p var && { test -s var/localstripe-webhook-secret || $(PYTHON) -c 'import secrets; print("whsec_" + secrets.token_hex(24))' > var/localstripe-webhook-secret; } && cat var/localstripe-webhook-secret)
-RUN_STRIPE_REGISTER := $(BIN)/python manage.py stripe_webhooks register --wait 60 --url http://127.0.0.1:$${WEB_PORT:-8000}/api/webhooks/stripe &
-else
-RUN_STRIPE_REGISTER :=
 endif
 
-## run: the whole system in the foreground (web, worker with scheduler, cron scheduler); Ctrl-C stops all
+## run: the whole system in the foreground, each process supervised (config/supervise.py); Ctrl-C stops all
+# More processes (e.g. a payments stand-in) are one Procfile line each and a name in RUN_PROCESSES.
 run: install
 	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py $(RUN_STARTER)
 # honcho exits 130 when Ctrl-C stops it: that is the way out, not a failure for make to report.
-	$(RUN_WEBHOOK_REGISTER) $(RUN_STRIPE_REGISTER) PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile $(RUN_PROCESSES) \
 		|| { status=$$?; test $$status -eq 130 || exit $$status; }
 
 ## check: what CI runs - lint, typecheck, the TypeScript client, then the tests
@@ -119,7 +114,7 @@ test: install
 
 ## test-system: only the system drills (real gunicorn, workers, simulator, own Redis server)
 test-system: install
-	$(BIN)/pytest tests/system/test_drills.py $(PYTEST_ARGS)
+	$(BIN)/pytest tests/system/test_drills.py tests/system/test_fault_drills.py tests/system/test_make_run.py $(PYTEST_ARGS)
 
 ## worker: one worker on the four queues, with RQ's scheduler (retries and delayed jobs)
 worker: install

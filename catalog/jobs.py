@@ -7,8 +7,11 @@ quota and credential errors are recorded on the run and end the job without a re
 """
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.utils import timezone
 from rq import get_current_job
 from rq.job import Job
 
@@ -18,7 +21,7 @@ from catalog.models import SyncRun, Variant
 from catalog.stock_plan import stock_refresh_due
 from catalog.sync.runs import SyncAlreadyRunning, product_refresh, products_sync, run_resumable_get
 from catalog.sync.stock import variants_stock_refresh
-from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, enqueue
+from config.queues import SYNC_PRODUCTS, UPDATE_STOCK, enqueue, job_id
 from integrations.cj.errors import CJAuthError, CJQuotaExceededError
 from integrations.cj.points import CJPurpose, cj_purpose
 
@@ -65,17 +68,42 @@ def product_refresh_job(cj_pid: str) -> dict[str, Any]:
     return {"cj_pid": cj_pid, "product_id": product.pk if product else None}
 
 
+STOCK_CHAIN_ALIVE = timedelta(minutes=10)
+
+
 def variants_stock_refresh_job(
-    variant_ids: list[int] | None = None, trigger: str = SyncRun.Trigger.SCHEDULER
+    variant_ids: list[int] | None = None, trigger: str = SyncRun.Trigger.SCHEDULER, run_id: int | None = None
 ) -> dict[str, Any]:
-    """Refresh CJ stock of these variants (None: all active variants); returns the run's summary."""
+    """Refresh CJ stock of these variants (None: all active variants) one batch of
+    CATALOG_STOCK_REFRESH_BATCH products per job: a run with products left enqueues its next job
+    (`run_id`) and ends, so the worker never holds a long job and a run is a chain of small
+    ones. Returns the run's summary."""
     try:
-        run = variants_stock_refresh(variant_ids=variant_ids, trigger=trigger, job_id=_job_id())
+        run = variants_stock_refresh(
+            variant_ids=variant_ids,
+            trigger=trigger,
+            run_id=run_id,
+            job_id=_job_id(),
+            batch_products=settings.CATALOG_STOCK_REFRESH_BATCH,
+            max_batches=1,
+            chained=run_id is not None,
+        )
     except SyncAlreadyRunning:
         logger.info("catalog.stock.skipped_already_running")
         return {"status": "skipped", "reason": "another stock refresh is running"}
     except (CJQuotaExceededError, CJAuthError) as error:
         return {"status": SyncRun.Status.FAILED, "error": str(error)}
+    except ValueError as error:  # the run was closed meanwhile (a newer run found it abandoned)
+        return {"status": "skipped", "reason": str(error)}
+    if run.status == SyncRun.Status.RUNNING:
+        enqueue(
+            UPDATE_STOCK,
+            "catalog.jobs.variants_stock_refresh_job",
+            None,
+            trigger,
+            run.pk,
+            job_id=job_id("stock-batch", f"{run.pk}-{run.pages_done}"),
+        )
     return run_summary(run)
 
 
@@ -101,7 +129,14 @@ def incremental_sync_scheduled_job() -> dict[str, Any]:
 
 def stock_refresh_scheduled_job() -> dict[str, Any]:
     """Periodic entry point (config/cron.py): read the stock of the products the points plan says
-    are due now (catalog.stock_plan.stock_refresh_due), most urgent first."""
+    are due now (catalog.stock_plan.stock_refresh_due), most urgent first, as a chain of small jobs;
+    skipped while a run's chain is still under way (it moved in the last 10 minutes)."""
+    alive = SyncRun.objects.filter(
+        kind=SyncRun.Kind.STOCK, status=SyncRun.Status.RUNNING, updated_at__gte=timezone.now() - STOCK_CHAIN_ALIVE
+    ).first()
+    if alive is not None:
+        logger.info("catalog.stock.skipped_chain_running", extra={"run": alive.pk})
+        return {"status": "skipped", "reason": f"stock run {alive.pk} is still running"}
     pids = stock_refresh_due()
     if not pids:
         return {"status": "skipped", "reason": "no product due within the stock refresh's points"}

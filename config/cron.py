@@ -37,8 +37,8 @@ cron.register(
     name="catalog-import-rules",
 )
 
-# Orders: re-enqueue orders whose enqueue was lost; ask CJ about quiet ones.
-cron.register(orders_sweep_job, CREATE_ORDER, interval=60, name="orders-sweep")
+# Orders: re-enqueue orders whose job vanished or whose enqueue was lost; ask CJ about quiet ones.
+cron.register(orders_sweep_job, CREATE_ORDER, interval=settings.ORDERS_SWEEP_INTERVAL_SECONDS, name="orders-sweep")
 # Orders: read the CJ balance (alert when low), pay orders waiting for it, re-enqueue lost CJ payments.
 cron.register(
     cj_balance_check_job, CREATE_ORDER, interval=settings.CJ_BALANCE_CHECK_SECONDS, name="orders-cj-balance-check"

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from rq import Worker
 from rq.registry import FailedJobRegistry
@@ -82,7 +84,27 @@ def _check_cj_points() -> dict[str, Any]:
     return plan
 
 
+def _alive_workers() -> dict[str, int]:
+    """Workers per queue whose PostgreSQL heartbeat is fresh (3 heartbeat periods)."""
+    from config.models import WorkerHeartbeat
+
+    fresh = timezone.now() - timedelta(seconds=3 * settings.WORKER_HEARTBEAT_SECONDS)
+    alive: dict[str, int] = {}
+    try:
+        for queues in WorkerHeartbeat.objects.filter(last_seen__gte=fresh).values_list("queues", flat=True):
+            for name in queues:
+                alive[name] = alive.get(name, 0) + 1
+    finally:
+        connections["default"].close()  # this check thread's own connection
+    return alive
+
+
 def _check_queues() -> dict[str, Any]:
+    """Per queue: jobs queued and failed, workers Redis lists (`workers`) and workers whose
+    heartbeat is fresh in PostgreSQL (`alive`). A worker Redis forgot (restart, flush) but that
+    still beats counts as alive (it registers again on its next heartbeat); a worker still listed
+    but silent is dead."""
+    alive = _alive_workers()
     queues = {}
     for name in QUEUE_NAMES:
         queue = get_queue(name)
@@ -90,10 +112,16 @@ def _check_queues() -> dict[str, Any]:
             "queued": queue.count,
             "failed": FailedJobRegistry(queue=queue).count,
             "workers": Worker.count(queue=queue),
+            "alive": alive.get(name, 0),
         }
-    without_workers = [name for name, stats in queues.items() if not stats["workers"]]
-    if without_workers:
-        raise _Degraded(queues, f"no worker listening on {', '.join(without_workers)}")
+    dead = [name for name, stats in queues.items() if not stats["alive"]]
+    if dead:
+        listed = [name for name in dead if queues[name]["workers"]]
+        detail = f" (listed in Redis but silent for {3 * settings.WORKER_HEARTBEAT_SECONDS} s: {', '.join(listed)})"
+        raise _Degraded(queues, f"no worker listening on {', '.join(dead)}{detail if listed else ''}")
+    forgotten = [name for name, stats in queues.items() if not stats["workers"]]
+    if forgotten:
+        return {"queues": queues, "note": f"registration lost in Redis, workers alive: {', '.join(forgotten)}"}
     return {"queues": queues}
 
 

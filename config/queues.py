@@ -16,11 +16,14 @@ import django_rq
 import redis
 from django.conf import settings
 from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
 from rq import Retry
 from rq.job import Job
 from rq.queue import Queue
 from rq.types import FunctionReferenceType
 
+from config.outages import Outage
 from config.request_context import current_request_id
 
 SYNC_PRODUCTS = "sync-products"
@@ -31,6 +34,14 @@ QUEUE_NAMES = (SYNC_PRODUCTS, CREATE_ORDER, PROCESS_WEBHOOK, UPDATE_STOCK)
 
 jobs_logger = logging.getLogger("jobs")
 
+# Enqueues from this process (requests, sweepers, the scheduler): one line when Redis goes away
+# and one when it is back, with counts; while it is away, one probe per REDIS_OUTAGE_PROBE_SECONDS.
+enqueue_outage = Outage(jobs_logger, "jobs.enqueue", probe_seconds=lambda: settings.REDIS_OUTAGE_PROBE_SECONDS)
+
+
+class RedisUnavailable(redis.ConnectionError):
+    """Raised instead of trying while an outage is known (see `enqueue_outage`)."""
+
 
 def default_retry() -> Retry:
     """Bounded retries with growing delays (RQ_RETRY_INTERVALS), for transient failures."""
@@ -38,17 +49,41 @@ def default_retry() -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
-_queues: dict[tuple[str, int, str, int, int], Queue] = {}
+_queues: dict[tuple[str, int, str, int, int, float], Queue] = {}
+
+
+def request_connection_kwargs() -> dict[str, Any]:
+    """redis-py options of every connection outside the worker's own (requests, sweepers, the
+    scheduler, /health): a short, explicit budget and no retries. redis-py's `Redis()` retries 3
+    times with backoff by default (about 4 s against a dead server), and a stopped server
+    accepts connections it never answers: a request must neither wait for the one nor the other."""
+    return {
+        "socket_connect_timeout": settings.REDIS_REQUEST_TIMEOUT,
+        "socket_timeout": settings.REDIS_REQUEST_TIMEOUT,
+        "retry": RedisRetry(NoBackoff(), 0),
+        "driver_info": settings.REDIS_DRIVER_INFO,
+    }
 
 
 def get_queue(name: str) -> Queue:
-    """The named queue, one per process: django-rq builds a new Redis connection pool on every
-    call (`django_rq.get_queue`, the plain way), which costs a TCP connection per enqueue."""
+    """The named queue, one per process, on a connection with the request budget
+    (`request_connection_kwargs`). django-rq builds a new Redis connection pool on every call
+    (`django_rq.get_queue`, the plain way), which costs a TCP connection per enqueue; the workers
+    (`manage.py rqworker`) use RQ_QUEUES' own, longer read timeout for their blocking dequeue."""
     # A forked process must not share the parent's sockets; changed settings get a new connection.
     config = settings.RQ_QUEUES[name]
-    key = (name, os.getpid(), config["HOST"], config["PORT"], config["DB"])
+    key = (name, os.getpid(), config["HOST"], config["PORT"], config["DB"], settings.REDIS_REQUEST_TIMEOUT)
     if key not in _queues:
-        _queues[key] = django_rq.get_queue(name)
+        connection = redis.Redis(
+            host=config["HOST"],
+            port=config["PORT"],
+            db=config["DB"],
+            username=config.get("USERNAME"),
+            password=config.get("PASSWORD"),
+            ssl=config.get("SSL", False),
+            **request_connection_kwargs(),
+        )
+        _queues[key] = django_rq.get_queue(name, connection=connection)
     return _queues[key]
 
 
@@ -68,11 +103,18 @@ def enqueue(queue_name: str, func: FunctionReferenceType, *args: Any, **kwargs: 
     kwargs.setdefault("retry", default_retry())
     meta = {"request_id": current_request_id(), **kwargs.pop("meta", {})}
     queue = get_queue(queue_name)
+    if not enqueue_outage.allow():
+        raise RedisUnavailable("Redis is unreachable (outage under way; the sweeper enqueues later)")
     # One MULTI/EXEC round trip instead of the three of a plain `queue.enqueue` (the job is queued
     # on execute); the webhook receipt enqueues in every request (bench/webhooks.py, ack latency).
-    with queue.connection.pipeline() as pipe:
-        job = queue.enqueue(func, *args, meta=meta, pipeline=pipe, **kwargs)
-        pipe.execute()
+    try:
+        with queue.connection.pipeline() as pipe:
+            job = queue.enqueue(func, *args, meta=meta, pipeline=pipe, **kwargs)
+            pipe.execute()
+    except redis.RedisError as error:
+        enqueue_outage.failed(error, queue=queue_name)
+        raise
+    enqueue_outage.succeeded(queue=queue_name)
     jobs_logger.info("jobs.enqueued", extra={"queue": queue_name, "job_id": job.id, "func": job.func_name})
     return job
 
@@ -80,8 +122,10 @@ def enqueue(queue_name: str, func: FunctionReferenceType, *args: Any, **kwargs: 
 def enqueue_on_commit(queue_name: str, func: FunctionReferenceType, *args: Any, **kwargs: Any) -> None:
     """Enqueue once the current transaction commits; never if it rolls back.
 
-    A Redis outage at that moment is logged (`jobs.enqueue_failed`), not raised: the row is
-    committed and the periodic sweeper of its app enqueues it later, so nothing accepted is lost.
+    A Redis outage at that moment is not raised: the row is committed and the periodic sweeper of
+    its app enqueues it later, so nothing accepted is lost. The outage is logged once
+    (`jobs.enqueue.outage`, then `jobs.enqueue.recovered` with counts), each job left to the
+    sweeper at debug level (`jobs.enqueue_failed`).
     """
     request_id = current_request_id()
 
@@ -89,7 +133,7 @@ def enqueue_on_commit(queue_name: str, func: FunctionReferenceType, *args: Any, 
         try:
             enqueue(queue_name, func, *args, meta={"request_id": request_id}, **kwargs)
         except redis.RedisError as error:
-            jobs_logger.warning(
+            jobs_logger.debug(
                 "jobs.enqueue_failed",
                 extra={"queue": queue_name, "func": getattr(func, "__name__", str(func)), "error": str(error)},
             )

@@ -11,8 +11,10 @@ import environ
 import redis
 from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
 from redis.connection import parse_url as parse_redis_url
 from redis.driver_info import DriverInfo
+from redis.retry import Retry as RedisRetry
 
 from config.configuration import SettingsEnv
 
@@ -169,7 +171,14 @@ def _rq_connection(url: str) -> dict:
         "USERNAME": parsed.get("username"),
         "PASSWORD": parsed.get("password"),
         "SSL": url.startswith("rediss://"),
-        "REDIS_CLIENT_KWARGS": {"socket_connect_timeout": 1, "socket_timeout": 5, "driver_info": REDIS_DRIVER_INFO},
+        # No redis-py retries (its default: 3 with backoff, about 4 s against a dead server): the
+        # worker waits out an outage itself (config/worker.py).
+        "REDIS_CLIENT_KWARGS": {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 5,
+            "retry": RedisRetry(NoBackoff(), 0),
+            "driver_info": REDIS_DRIVER_INFO,
+        },
     }
 
 

@@ -115,3 +115,20 @@ LOCALSTRIPE_PORT = env.int("LOCALSTRIPE_PORT", default=8420)
 ORDERS_PAYMENT_TIMEOUT_MINUTES = env.int("ORDERS_PAYMENT_TIMEOUT_MINUTES", default=30)
 # An unpaid order older than this is checked at Stripe by the sweeper (a webhook Stripe never delivered).
 ORDERS_PAYMENT_CHECK_AFTER_SECONDS = env.int("ORDERS_PAYMENT_CHECK_AFTER_SECONDS", default=120)
+
+# --- Faults: Redis budget on the request path, workers, CJ tokens at rest ------------------------
+# Seconds any Redis call outside a worker's own dequeue may take (connect and read; no retries).
+REDIS_REQUEST_TIMEOUT = env.float("REDIS_REQUEST_TIMEOUT", default=0.5)
+# While Redis is known to be away, a process tries it again once per this many seconds.
+REDIS_OUTAGE_PROBE_SECONDS = env.float("REDIS_OUTAGE_PROBE_SECONDS", default=2.0)
+# Fernet key (urlsafe base64, 32 bytes) for CJ's tokens in PostgreSQL; empty: derived from DJANGO_SECRET_KEY.
+CJ_TOKEN_ENCRYPTION_KEY = env.str("CJ_TOKEN_ENCRYPTION_KEY", default="")
+# Share of CJ's rate that catalog and stock calls may take; the rest is kept for orders and quotes.
+CJ_LIMITER_BACKGROUND_SHARE = env.float("CJ_LIMITER_BACKGROUND_SHARE", default=0.5)
+# Products per stock-refresh job: a run is a chain of jobs this small, so a worker is never held long.
+CATALOG_STOCK_REFRESH_BATCH = env.int("CATALOG_STOCK_REFRESH_BATCH", default=20)
+# Orders sweep: its interval, and how old a pending/forwarding order must be before a missing job counts as lost.
+ORDERS_SWEEP_INTERVAL_SECONDS = env.int("ORDERS_SWEEP_INTERVAL_SECONDS", default=30)
+ORDERS_JOB_LOST_AFTER_SECONDS = env.int("ORDERS_JOB_LOST_AFTER_SECONDS", default=15)
+# Workers write a heartbeat to PostgreSQL this often; /health calls one silent for 3 periods dead.
+WORKER_HEARTBEAT_SECONDS = env.int("WORKER_HEARTBEAT_SECONDS", default=10)

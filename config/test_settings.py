@@ -17,3 +17,6 @@ from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Every enqueue tries Redis (no skipping while an outage is known), so one test's outage never
+# leaks into the next; tests of the skipping set it themselves.
+REDIS_OUTAGE_PROBE_SECONDS = 0.0

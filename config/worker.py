@@ -13,10 +13,14 @@ Redis outage instead of exiting.
 """
 
 import contextlib
+import ctypes
 import logging
 import os
+import signal
+import socket
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import redis
@@ -25,13 +29,17 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
+from redis.client import Pipeline
 from rq import Worker as RQWorker
+from rq import worker_registration
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.queue import Queue
 from rq.worker import WorkerStatus
 
+from config.outages import Outage
 from config.request_context import set_request_id
 
 jobs_logger = logging.getLogger("jobs")
@@ -80,15 +88,47 @@ def redis_wait(connection: redis.Redis, *, give_up: Callable[[], bool] = lambda:
     return False
 
 
+_REDIS_LOST_MESSAGE = "Worker %s: could not connect to Redis instance: %s retrying in %d seconds..."
+_PR_SET_PDEATHSIG = 1
+
+
+class _RedisLostFilter(logging.Filter):
+    """RQ logs one error per reconnection attempt while Redis is away: count it in the worker's
+    outage instead (one line when it starts, one with counts when Redis answers again). One filter
+    on RQ's logger, reporting to the process's (latest) worker."""
+
+    outage: Outage | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != _REDIS_LOST_MESSAGE or self.outage is None:
+            return True
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.outage.failed(redis.ConnectionError(str(args[1]) if len(args) > 1 else "Redis lost"))
+        return False
+
+
+_redis_lost_filter = _RedisLostFilter()
+
+
 class Worker(RQWorker):
     """RQ worker that hands each work horse a PostgreSQL session opened while the previous job
     ran, carries the enqueuing request's id into the job's log lines, logs each job (`jobs`) and
-    slow ones (`performance`), and notices a killed worker's jobs within a few minutes (short
-    maintenance interval)."""
+    slow ones (`performance`), notices a killed worker's jobs within a few minutes (short
+    maintenance interval), beats a heartbeat into PostgreSQL every WORKER_HEARTBEAT_SECONDS,
+    registers itself again when Redis forgot it (restart, flush), and never leaves a work horse
+    behind when it dies (the horse gets SIGKILL with its parent, PR_SET_PDEATHSIG)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("maintenance_interval", settings.RQ_MAINTENANCE_INTERVAL)
+        kwargs.setdefault("job_monitoring_interval", settings.WORKER_HEARTBEAT_SECONDS)
         super().__init__(*args, **kwargs)
+        self.redis_outage = Outage(jobs_logger, "jobs.worker_redis")
+        self.heartbeat_outage = Outage(jobs_logger, "jobs.worker_heartbeat")
+        _redis_lost_filter.outage = self.redis_outage
+        if _redis_lost_filter not in self.log.filters:
+            self.log.addFilter(_redis_lost_filter)
+        self._heartbeat_written = 0.0
+        self._own_pid = os.getpid()  # the worker's; a work horse has another
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         _preload_for_jobs()
@@ -97,8 +137,88 @@ class Worker(RQWorker):
     @property
     def dequeue_timeout(self) -> int:
         # An idle worker runs its maintenance (re-queueing a killed worker's jobs) only between two
-        # blocking dequeues, which RQ makes last worker_ttl - 15 s: no longer than the interval.
-        return max(1, min(super().dequeue_timeout, self.maintenance_interval))
+        # blocking dequeues, which RQ makes last worker_ttl - 15 s: no longer than the interval,
+        # nor than the heartbeat period (each dequeue beats).
+        return max(1, min(super().dequeue_timeout, self.maintenance_interval, settings.WORKER_HEARTBEAT_SECONDS))
+
+    # --- heartbeats and registration ----------------------------------------------------------
+    def register_birth(self) -> None:
+        super().register_birth()
+        self._heartbeat_write(force=True)
+
+    def register_death(self) -> None:
+        super().register_death()
+        from config.models import WorkerHeartbeat
+
+        with contextlib.suppress(DatabaseError):
+            WorkerHeartbeat.objects.filter(name=self.name).delete()
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
+        super().heartbeat(timeout, pipeline)  # raises while Redis is away (RQ's loop retries)
+        if pipeline is None:
+            self.redis_outage.succeeded(worker=self.name)
+            self._registration_restore()
+        self._heartbeat_write()
+
+    def _registration_restore(self) -> None:
+        """Register again when Redis no longer lists this worker (restarted without its data,
+        flushed): RQ would not, and /health would report no worker while this one works."""
+        if self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
+            return
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+        jobs_logger.warning("jobs.worker_registered_again", extra={"worker": self.name, "queues": self.queue_names()})
+
+    def _heartbeat_write(self, *, force: bool = False) -> None:
+        """Upsert this worker's row in PostgreSQL (at most once per WORKER_HEARTBEAT_SECONDS / 2)."""
+        now = time.monotonic()
+        if os.getpid() != self._own_pid:
+            return  # in a work horse: the worker beats
+        if not force and now - self._heartbeat_written < settings.WORKER_HEARTBEAT_SECONDS / 2:
+            return
+        from config.models import WorkerHeartbeat
+
+        database = connections[DEFAULT_DB_ALIAS]
+        if database.in_atomic_block:
+            return
+        seen = timezone.now()
+        try:
+            WorkerHeartbeat.objects.update_or_create(
+                name=self.name,
+                defaults={
+                    "queues": self.queue_names(),
+                    "hostname": socket.gethostname()[:200],
+                    "pid": os.getpid(),
+                    "last_seen": seen,
+                },
+                create_defaults={
+                    "queues": self.queue_names(),
+                    "hostname": socket.gethostname()[:200],
+                    "pid": os.getpid(),
+                    "last_seen": seen,
+                    "started_at": seen,
+                },
+            )
+            # Rows of workers gone for a day (killed without a goodbye) are dropped.
+            WorkerHeartbeat.objects.filter(last_seen__lt=seen - timedelta(days=1)).delete()
+        except DatabaseError as error:
+            self.heartbeat_outage.failed(error, worker=self.name)  # one line per PostgreSQL outage
+            database.close()
+            return
+        self.heartbeat_outage.succeeded(worker=self.name)
+        self._heartbeat_written = now
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # The horse dies with its worker (RQ puts it in a process group of its own, so a signal to
+        # the worker's group misses it): a work process never outlives its worker.
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != self._own_pid:  # the worker died before the horse asked
+            os._exit(1)
+        super().main_work_horse(job, queue)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         # RQ quits when Redis goes away while a horse works (its heartbeats fail). Stay instead: let

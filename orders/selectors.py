@@ -67,6 +67,17 @@ def order_ids_stuck() -> list[int]:
     return list(Order.objects.filter(_is_stuck()).values_list("pk", flat=True))
 
 
+def order_ids_forwarding_due() -> list[int]:
+    """Paid/forwarding orders (not held) older than ORDERS_JOB_LOST_AFTER_SECONDS: each should have
+    its forwarding job in Redis by now (the sweeper checks that it does)."""
+    settled = timezone.now() - timedelta(seconds=settings.ORDERS_JOB_LOST_AFTER_SECONDS)
+    return list(
+        Order.objects.filter(
+            status__in=(Order.Status.PAID, Order.Status.FORWARDING), payment_held=False, status_changed_at__lt=settled
+        ).values_list("pk", flat=True)
+    )
+
+
 def order_ids_due_status_check() -> list[int]:
     """Placed or shipped orders that have not moved, nor been checked at CJ, for
     ORDERS_STATUS_CHECK_AFTER_SECONDS; least recently checked first, at most

@@ -200,7 +200,10 @@ def _stock_recompute(order: Order) -> None:
 
 
 def _enqueue_forwarding(order: Order) -> None:
-    enqueue_on_commit(CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk)
+    # Under the order's one job id (`order-forward-<pk>`): the sweeper finds a vanished job by it.
+    enqueue_on_commit(
+        CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk, job_id=job_id("order-forward", order.pk)
+    )
 
 
 def order_enqueue_forwarding(order: Order) -> None:

@@ -175,8 +175,9 @@ def cj_simulator_process() -> Iterator[SimulatorHandle]:
 
 
 @pytest.fixture
-def cj_simulator(cj_simulator_process: SimulatorHandle, settings: Any) -> SimulatorHandle:
-    """A freshly reset simulator with the CJ settings pointing at it."""
+def cj_simulator(cj_simulator_process: SimulatorHandle, settings: Any, db: None) -> SimulatorHandle:
+    """A freshly reset simulator with the CJ settings pointing at it (with the database: the
+    client keeps CJ's token pair in PostgreSQL)."""
     cj_simulator_process.reset()
     settings.CJ_API_BASE = cj_simulator_process.base_url
     settings.CJ_API_KEY = cj_simulator_process.api_key

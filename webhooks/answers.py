@@ -13,6 +13,8 @@ import time
 import redis
 from django.conf import settings
 
+from config.queues import enqueue_outage
+
 BUCKET_SECONDS = 60
 KEY_TTL_SECONDS = 2 * 60 * 60
 
@@ -35,13 +37,18 @@ def _key(bucket: int) -> str:
 def answer_record(*, status_code: int) -> None:
     """Count one answer (200 or not) in this minute's bucket; a Redis error is ignored."""
     key = _key(int(time.time()) // BUCKET_SECONDS)
+    # The same Redis as the queues: while its outage is known (config.queues), no time is spent here.
+    if not enqueue_outage.allow():
+        return
     try:
         pipe = _redis().pipeline(transaction=False)
         pipe.hincrby(key, "ok" if status_code == 200 else "failed", 1)
         pipe.expire(key, KEY_TTL_SECONDS)
         pipe.execute()
-    except redis.RedisError:
-        pass  # the guard misses one answer; the answer itself must not fail
+    except redis.RedisError as error:
+        enqueue_outage.failed(error)  # the guard misses one answer; the answer itself must not fail
+        return
+    enqueue_outage.succeeded()
 
 
 REJECTION_REASONS = (
@@ -60,6 +67,8 @@ def rejection_record(*, reason: str) -> None:
 
     A running total without expiry (a Prometheus counter), shared by every process."""
     # The counter may miss one rejection; the answer itself must not fail.
+    if not enqueue_outage.allow():
+        return
     with contextlib.suppress(redis.RedisError):
         _redis().hincrby(_REJECTED_KEY, reason, 1)
 

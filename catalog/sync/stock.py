@@ -35,17 +35,23 @@ def variants_stock_refresh(
     job_id: str = "",
     client: Any = None,
     progress: Progress | None = None,
+    batch_products: int | None = None,
+    max_batches: int | None = None,
+    chained: bool = False,
 ) -> SyncRun:
     """Refresh the stock of these variants (None: every active variant) from CJ; records a SyncRun.
 
     With `run_id`, resume that unfinished stock run instead: its variants, after its checkpoint.
+    Products are taken `batch_products` at a time (a page of the run); with `max_batches`, at most
+    that many are done and a run with products left is returned still running (its job enqueues
+    the rest as the next job of the chain, `catalog.jobs`).
     Raises SyncAlreadyRunning when another stock refresh runs, ValueError when `run_id` is not an
     unfinished stock run; CJ errors other than a product unknown to CJ stop the run (closed as
     failed) and are re-raised, and so is an interrupt (Ctrl-C, SIGTERM), after closing the run.
     """
     client = client or cj_client()
     with sync_lock("stock"):
-        run = _stock_run_open(run_id=run_id, variant_ids=variant_ids, trigger=trigger, job_id=job_id)
+        run = _stock_run_open(run_id=run_id, variant_ids=variant_ids, trigger=trigger, job_id=job_id, chained=chained)
         # We hold the lock: another stock run still marked running is dead (its worker was killed).
         runs_close_abandoned(kinds=(SyncRun.Kind.STOCK,), keep=run)
         after = int(run.checkpoint.get("product_id", 0))
@@ -61,11 +67,15 @@ def variants_stock_refresh(
         ):
             by_product[(product_id, cj_pid)].append((pk, cj_vid, stock))
         products = list(by_product.items())
-        run.total_pages = run.pages_done + (len(products) + BATCH_PRODUCTS - 1) // BATCH_PRODUCTS
+        batch_products = batch_products or BATCH_PRODUCTS
+        run.total_pages = run.pages_done + (len(products) + batch_products - 1) // batch_products
         run.save()
+        starts = list(range(0, len(products), batch_products))
         try:
-            for start in range(0, len(products), BATCH_PRODUCTS):
-                batch = products[start : start + BATCH_PRODUCTS]
+            for done, start in enumerate(starts):
+                if max_batches is not None and done >= max_batches:
+                    return run  # still running: the rest is the next job's
+                batch = products[start : start + batch_products]
                 _refresh_batch(run, batch, client=client)
                 run.pages_done += 1
                 run.checkpoint = {**run.checkpoint, "product_id": batch[-1][0][0]}
@@ -88,8 +98,11 @@ def variants_stock_refresh(
     return run
 
 
-def _stock_run_open(*, run_id: int | None, variant_ids: Sequence[int] | None, trigger: str, job_id: str) -> SyncRun:
-    """A new stock run, or the unfinished run `run_id` reopened (call while holding the lock)."""
+def _stock_run_open(
+    *, run_id: int | None, variant_ids: Sequence[int] | None, trigger: str, job_id: str, chained: bool = False
+) -> SyncRun:
+    """A new stock run, or the unfinished run `run_id` reopened (call while holding the lock);
+    `chained`: the run's next batch, not a resumption."""
     if run_id is None:
         checkpoint = {"variant_ids": None if variant_ids is None else list(variant_ids)}
         return SyncRun.objects.create(
@@ -98,9 +111,14 @@ def _stock_run_open(*, run_id: int | None, variant_ids: Sequence[int] | None, tr
     run = SyncRun.objects.filter(pk=run_id, kind=SyncRun.Kind.STOCK).exclude(status=SyncRun.Status.SUCCEEDED).first()
     if run is None:
         raise ValueError(f"run {run_id} is not an unfinished stock run")
-    run.status, run.resumed_count, run.finished_at = SyncRun.Status.RUNNING, run.resumed_count + 1, None
+    if chained and run.status != SyncRun.Status.RUNNING:
+        raise ValueError(f"stock run {run_id} was closed ({run.status})")
+    run.status, run.finished_at = SyncRun.Status.RUNNING, None
+    run.resumed_count += 0 if chained else 1
     run.job_id = job_id or run.job_id
     run.save()
+    if chained:
+        return run
     logger.info("catalog.stock.resumed", extra={"run": run.pk, "after_product": run.checkpoint.get("product_id")})
     return run
 

@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import redis
 import requests
 from django.conf import settings
+from django.db import DatabaseError
 from prometheus_client import Counter
 from requests.adapters import HTTPAdapter
 
@@ -119,7 +120,11 @@ class CJTransport:
     def __init__(self, config: ClientConfig, *, connection: redis.Redis | None = None) -> None:
         self.config = config
         self.base_url = config.base_url if config.base_url.endswith("/") else config.base_url + "/"
-        self._redis = connection or redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+        # Short socket timeouts (order intake quotes through this client on the request path); a
+        # connection from a URL makes no redis-py retries.
+        self._redis = connection or redis.Redis.from_url(
+            config.redis_url, socket_connect_timeout=settings.REDIS_REQUEST_TIMEOUT, socket_timeout=1.0
+        )
         prefix = config.account_key
         self.tokens = TokenStore(self._redis, prefix=f"{prefix}:token")
         self.limiter = SharedRateLimiter(
@@ -148,10 +153,14 @@ class CJTransport:
     # --- identity -------------------------------------------------------------------------------
     @property
     def open_id(self) -> str:
-        """The account's openId as a string (the webhook signing key): from the stored token, else CJ_OPEN_ID."""
+        """The account's openId as a string (the webhook signing key): from the stored token
+        (Redis, else PostgreSQL), else CJ_OPEN_ID. While this process knows the queue Redis is
+        away (config.queues), PostgreSQL is asked directly: the webhook receiver spends no time on it."""
+        from config.queues import enqueue_outage
+
         try:
-            pair = self.tokens.load()
-        except redis.RedisError:
+            pair = self.tokens.durable.load() if enqueue_outage.is_down else self.tokens.load()
+        except (redis.RedisError, DatabaseError):
             pair = None  # Redis down: the configured openId still verifies webhooks
         if pair and pair.open_id:
             return pair.open_id

@@ -52,7 +52,7 @@ def test_everything_up_is_ok(client, cj_stub, registered_worker):
         "cj_balance": "ok",
     }
     assert body["components"]["queues"]["queues"] == {
-        name: {"queued": 0, "failed": 0, "workers": 1} for name in QUEUE_NAMES
+        name: {"queued": 0, "failed": 0, "workers": 1, "alive": 1} for name in QUEUE_NAMES
     }
     assert all(part["latency_ms"] >= 0 for part in body["components"].values())
 

@@ -71,6 +71,7 @@ def test_sync_cj_without_a_key_says_the_key_is_missing(cj_simulator, settings):
     assert str(raised.value) == f"sync failed: {MISSING_KEY}"
 
 
+@pytest.mark.django_db
 def test_cj_product_unreachable(settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,15 +1,30 @@
 """Several processes share one token and one rate limit (Redis), measured by the simulator."""
 
 import multiprocessing
+import os
 
 import pytest
+from django.db import connections
 
 from integrations.cj.client import get_client
 
 VID = "2408300610371613201"
 
 
+def _forget_parent_sessions() -> None:
+    """A forked child must not use (nor end) the parent's PostgreSQL session: its copy of the
+    socket becomes /dev/null before the wrapper lets go; the child connects on its own (CJ's
+    token pair is kept in PostgreSQL)."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, connection.connection.fileno())
+            os.close(devnull)
+            connection.close()
+
+
 def _worker(barrier, calls: int, results) -> None:
+    _forget_parent_sessions()
     barrier.wait(timeout=10)
     try:
         client = get_client()
@@ -34,6 +49,7 @@ def _run_processes(count: int, calls: int) -> list[str]:
 
 
 @pytest.mark.system
+@pytest.mark.django_db(transaction=True)
 def test_four_processes_starting_at_once_log_in_once(cj_simulator):
     outcomes = _run_processes(4, 1)
 
@@ -44,6 +60,7 @@ def test_four_processes_starting_at_once_log_in_once(cj_simulator):
 
 
 @pytest.mark.system
+@pytest.mark.django_db(transaction=True)
 def test_four_workers_together_stay_under_the_account_qps(cj_simulator, settings):
     cj_simulator.reset(qps=5)
     settings.CJ_QPS = 5

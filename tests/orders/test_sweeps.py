@@ -20,7 +20,14 @@ def test_sweeper_recovers_an_order_whose_enqueue_was_lost(sim_variants, cj_simul
     get_queue(CREATE_ORDER).empty()  # the enqueue was lost (Redis was down at commit)
     Order.objects.filter(pk=order.pk).update(status_changed_at=timezone.now() - timedelta(minutes=10))
 
-    assert orders_sweep() == {"reforwarded": 1, "status_checks": 0, "expiring": 0, "payment_checks": 0, "refunds": 0}
+    assert orders_sweep() == {
+        "reforwarded": 1,
+        "jobs_lost": 1,
+        "status_checks": 0,
+        "expiring": 0,
+        "payment_checks": 0,
+        "refunds": 0,
+    }
     run_worker(CREATE_ORDER)
 
     order.refresh_from_db()
@@ -35,13 +42,27 @@ def test_sweeper_asks_cj_about_quiet_orders(sim_variants, cj_simulator, run_work
     cj_simulator.advance_order(order.cj_order_id, "SHIPPED")  # a webhook that never arrived
     Order.objects.filter(pk=order.pk).update(status_changed_at=timezone.now() - timedelta(days=1))
 
-    assert orders_sweep() == {"reforwarded": 0, "status_checks": 1, "expiring": 0, "payment_checks": 0, "refunds": 0}
+    assert orders_sweep() == {
+        "reforwarded": 0,
+        "jobs_lost": 0,
+        "status_checks": 1,
+        "expiring": 0,
+        "payment_checks": 0,
+        "refunds": 0,
+    }
     run_worker(CREATE_ORDER)
 
     order.refresh_from_db()
     assert order.status == "shipped"
     assert order.tracking_number
-    assert orders_sweep() == {"reforwarded": 0, "status_checks": 0, "expiring": 0, "payment_checks": 0, "refunds": 0}
+    assert orders_sweep() == {
+        "reforwarded": 0,
+        "jobs_lost": 0,
+        "status_checks": 0,
+        "expiring": 0,
+        "payment_checks": 0,
+        "refunds": 0,
+    }
 
 
 def test_sweeper_enqueues_each_order_by_job_path_under_its_job_id():
@@ -56,7 +77,14 @@ def test_sweeper_enqueues_each_order_by_job_path_under_its_job_id():
     counts = orders_sweep()
 
     # then
-    assert counts == {"reforwarded": 1, "status_checks": 1, "expiring": 0, "payment_checks": 0, "refunds": 0}
+    assert counts == {
+        "reforwarded": 1,
+        "jobs_lost": 1,
+        "status_checks": 1,
+        "expiring": 0,
+        "payment_checks": 0,
+        "refunds": 0,
+    }
     queue = get_queue(CREATE_ORDER)
     assert sorted(queue.job_ids) == sorted([f"order-forward-{stuck.pk}", f"order-status-{quiet.pk}"])
     assert {job.id: (job.func_name, job.args) for job in queue.jobs} == {

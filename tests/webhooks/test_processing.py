@@ -180,7 +180,7 @@ def test_redis_down_at_receipt_then_stored_acked_and_processed_by_the_sweeper(
     event = WebhookEvent.objects.get()
     assert event.status == "received"
     assert get_queue(PROCESS_WEBHOOK).count == 0
-    assert [line["queue"] for line in json_log_file() if line["message"] == "jobs.enqueue_failed"] == [PROCESS_WEBHOOK]
+    assert [line["queue"] for line in json_log_file() if line["message"] == "jobs.enqueue.outage"] == [PROCESS_WEBHOOK]
 
     # when Redis is back, the sweeper finds it
     settings.WEBHOOKS_SWEEP_AFTER_SECONDS = 0

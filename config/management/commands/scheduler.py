@@ -13,6 +13,7 @@ import redis
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config.outages import Outage
 from config.queues import SYNC_PRODUCTS, get_queue
 from config.worker import redis_wait
 
@@ -25,11 +26,14 @@ class Command(BaseCommand):
     help = "Run RQ's cron scheduler (config.cron); start it again when Redis comes back after an outage."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # One line when Redis goes away (`scheduler.redis.outage`), one when the cron scheduler
+        # runs again (`scheduler.redis.recovered`, with how long it lasted), nothing in between.
+        outage = Outage(logger, "scheduler.redis")
         while True:
             try:
                 call_command("rqcron", CRON_CONFIG)
                 return
             except (redis.ConnectionError, redis.TimeoutError) as error:
-                logger.error("scheduler.redis_lost", extra={"error": str(error)})
+                outage.failed(error)
                 redis_wait(get_queue(SYNC_PRODUCTS).connection)
-                logger.warning("scheduler.restarted")
+                outage.succeeded()
