@@ -237,3 +237,22 @@ def classify(
     if code in PAYMENT_ERRORS:
         return PAYMENT_ERRORS[code](message, reason=reason, **kwargs)
     return CJPermanentError(message or f"HTTP {http_status}", reason=reason, **kwargs)
+
+
+# Codes of a rejected (expired or unknown) access token: log in or refresh once, then call again.
+TOKEN_REJECTED_CODES = frozenset({1600001, 1600002})
+
+
+def envelope_is_success(envelope: dict[str, Any]) -> bool:
+    """CJ's two envelopes: {code: 200, result: true} and {success: true, code: 0}; no code means success."""
+    if envelope.get("result") is False or envelope.get("success") is False:
+        return False
+    if "code" not in envelope:
+        return True
+    return envelope.get("code") in (200, 0, "200", "0")
+
+
+def envelope_refused_before_work(envelope: dict[str, Any], http_status: int) -> bool:
+    """CJ refused the call without serving (or charging) it: points gone, throttled, token rejected."""
+    code = envelope.get("code")
+    return code in (429, 1600200, 1600201, *TOKEN_REJECTED_CODES) or (http_status == 429 and code in (None, 200))

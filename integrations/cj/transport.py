@@ -31,6 +31,7 @@ from requests.adapters import HTTPAdapter
 from integrations.cj import request_bodies
 from integrations.cj.budget import DailyBudget
 from integrations.cj.errors import (
+    TOKEN_REJECTED_CODES,
     CJAuthError,
     CJError,
     CJNotConfiguredError,
@@ -39,6 +40,8 @@ from integrations.cj.errors import (
     CJRateLimitedError,
     CJTransientError,
     classify,
+    envelope_is_success,
+    envelope_refused_before_work,
 )
 from integrations.cj.points import daily_allowance, purpose_of
 from integrations.cj.ratelimit import SharedRateLimiter
@@ -53,7 +56,6 @@ CJ_CALLS = Counter("cj_calls", "HTTP calls made to CJ", ["endpoint", "outcome"])
 
 # The token is renewed when it has less than this left (CJ access tokens live 15 days).
 TOKEN_RENEW_MARGIN = timedelta(hours=12)
-_TOKEN_REJECTED_CODES = frozenset({1600001, 1600002})
 _INVALID_REFRESH_CODE = 1600003
 
 
@@ -254,7 +256,7 @@ class CJTransport:
             try:
                 return self._send(method, endpoint, params=params, body=body, token=token, attempt=attempt)
             except CJAuthError as error:
-                if token_renewed or error.code not in _TOKEN_REJECTED_CODES:
+                if token_renewed or error.code not in TOKEN_REJECTED_CODES:
                     raise
                 token_renewed = True
                 self._renew(rejected=token)
@@ -308,7 +310,7 @@ class CJTransport:
             envelope = response.json()
         except ValueError:
             envelope = None
-        if not (isinstance(envelope, dict) and _refused_before_work(envelope, response.status_code)):
+        if not (isinstance(envelope, dict) and envelope_refused_before_work(envelope, response.status_code)):
             self.budget.record(endpoint, purpose)
         if not isinstance(envelope, dict):
             failure = classify(
@@ -322,7 +324,7 @@ class CJTransport:
         code = envelope.get("code")
         request_id = envelope.get("requestId")
         fields.update({"cj_code": code, "request_id": request_id})
-        if response.status_code == 200 and _is_success(envelope):
+        if response.status_code == 200 and envelope_is_success(envelope):
             fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
             logger.info("cj.call", extra={**fields, "outcome": "ok"})
             CJ_CALLS.labels(endpoint=endpoint, outcome="ok").inc()
@@ -368,21 +370,6 @@ class CJTransport:
             return parse(data)
         except (ParseError, AttributeError, TypeError, KeyError) as error:
             raise CJPermanentError(f"unexpected answer: {error}", endpoint=endpoint) from error
-
-
-def _is_success(envelope: dict[str, Any]) -> bool:
-    """CJ's two envelopes: {code: 200, result: true} and {success: true, code: 0}; no code means success."""
-    if envelope.get("result") is False or envelope.get("success") is False:
-        return False
-    if "code" not in envelope:
-        return True
-    return envelope.get("code") in (200, 0, "200", "0")
-
-
-def _refused_before_work(envelope: dict[str, Any], http_status: int) -> bool:
-    """CJ refused the call without serving (or charging) it: points gone, throttled, token rejected."""
-    code = envelope.get("code")
-    return code in (429, 1600200, 1600201, *_TOKEN_REJECTED_CODES) or (http_status == 429 and code in (None, 200))
 
 
 def _retry_after(response: requests.Response | None) -> float | None:
