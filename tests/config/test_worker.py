@@ -59,12 +59,14 @@ def horse_session_job(pause: float = 0.3) -> dict:
 
 
 def terminate_other_sessions_job() -> int:
-    """Ends every other session on this database: the one the worker opened for the next horse."""
+    """Ends the sessions opened on this database after this horse's own: the one the worker opened
+    for the next horse (not the test's, nor a live server's, which are older)."""
     time.sleep(0.3)  # the worker opens it right after forking this horse
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            " AND backend_start > (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())"
         )
         return cursor.fetchone()[0]
 
