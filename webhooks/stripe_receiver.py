@@ -10,14 +10,15 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_errors import ServiceUnavailable
+from config.api_schema import error_responses
 from orders.payments import SignatureVerificationError, webhook_event_verify
 from webhooks.messages import MAX_ID_LENGTH, MAX_TYPE_LENGTH, Message, headers_to_store
 from webhooks.models import WebhookEvent
@@ -63,9 +64,21 @@ class StripeWebhookReceiveView(APIView):
         description="Signed with `Stripe-Signature` (Stripe's scheme, secret STRIPE_WEBHOOK_SECRET).",
         request={"application/json": {"type": "object"}},
         responses={
-            200: OpenApiResponse(description='`{"received": true, "duplicate": false}`'),
-            400: OpenApiResponse(description="Signature missing, wrong or too old; or not a Stripe event"),
-            413: OpenApiResponse(description="Body over WEBHOOKS_MAX_BODY_BYTES"),
+            200: OpenApiResponse(
+                inline_serializer(
+                    "StripeWebhookAck",
+                    {"received": serializers.BooleanField(), "duplicate": serializers.BooleanField()},
+                ),
+                description='`{"received": true, "duplicate": false}` (`"duplicate": true` for a redelivery)',
+            ),
+            **error_responses(
+                {
+                    400: "Signature missing, wrong or too old, or not a Stripe event (`invalid_signature`, "
+                    "`validation_error`).",
+                    413: "Body over `WEBHOOKS_MAX_BODY_BYTES` (`payload_too_large`).",
+                    503: "No `STRIPE_WEBHOOK_SECRET` configured, or the database is away (`service_unavailable`).",
+                }
+            ),
         },
     )
     def post(self, request: Request) -> Response:

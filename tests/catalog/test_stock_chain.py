@@ -7,11 +7,13 @@ from catalog.jobs import stock_refresh_scheduled_job, variants_stock_refresh_enq
 from catalog.models import SyncRun
 from catalog.sync.runs import products_sync
 from config.queues import UPDATE_STOCK, get_queue
+from tests.catalog.curated import import_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_run_of_20_products_is_4_jobs_of_5(cj_simulator, run_worker, settings):
+    import_catalog(cj_simulator)  # the shop's 20 products (the sync reads only ours)
     products_sync(kind=SyncRun.Kind.FULL)
     settings.CATALOG_STOCK_REFRESH_BATCH = 5
     variants_stock_refresh_enqueue(variant_ids=None, trigger=SyncRun.Trigger.SCHEDULER)
@@ -24,6 +26,7 @@ def test_a_run_of_20_products_is_4_jobs_of_5(cj_simulator, run_worker, settings)
 
 
 def test_the_scheduler_does_not_start_a_second_run_while_a_chain_is_under_way(cj_simulator, settings):
+    import_catalog(cj_simulator)  # the shop's 20 products (the sync reads only ours)
     products_sync(kind=SyncRun.Kind.FULL)
     settings.CATALOG_STOCK_REFRESH_BATCH = 5
     variants_stock_refresh_enqueue(variant_ids=None, trigger=SyncRun.Trigger.SCHEDULER)

@@ -136,7 +136,7 @@ def test_every_operation_answers_as_documented(cj_simulator, monkeypatch):
         path_parameters=number,
         headers={"X-Order-Token": accepted["access_token"]},
     )
-    assert order["timeline"][0]["message"] == "We received your order."
+    assert order["timeline"][0]["message"] == "We received your order and are waiting for your payment."
     walk("/api/orders/{order_number}", "GET", 404, path_parameters=number)
     # this client has quoted twice already
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "quotes", "2/min")
@@ -169,10 +169,12 @@ def test_every_operation_answers_as_documented(cj_simulator, monkeypatch):
 
     # CJ's webhooks
     walk("/api/webhooks/cj", "POST", 401, body={"messageId": "m1", "type": "STOCK", "params": {}})
+    # Stripe's webhooks
+    walk("/api/webhooks/stripe", "POST", 400, body={"id": "evt_1", "type": "payment_intent.succeeded"})
 
     succeeded = {(path, method) for path, method, status in walk.seen if status < 300}
-    # a signed delivery (200) is tests/webhooks' business
-    assert succeeded | {("/api/webhooks/cj", "POST")} == _operations()
+    # a signed delivery (200) is tests/webhooks' and tests/orders/test_payments.py's business
+    assert succeeded | {("/api/webhooks/cj", "POST"), ("/api/webhooks/stripe", "POST")} == _operations()
 
 
 def test_every_error_answer_is_the_one_error_component():

@@ -30,6 +30,7 @@ from tests.system.stack import Stack, wait_until
 pytestmark = pytest.mark.system
 
 ADDRESS = {"line1": "1 Main St", "city": "Austin", "province": "TX", "zip": "78701", "country_code": "US"}
+STOREFRONT_TOKEN = "fault-drills-storefront-token"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             "WORKER_HEARTBEAT_SECONDS": "2",
             "CATALOG_STOCK_REFRESH_BATCH": "2",
             "LOG_LEVEL": "INFO",
+            # The storefront takes payment itself: an accepted order is paid and queued for CJ at once
+            # (these drills are about queues and Redis; the Stripe path has its own in test_drills.py).
+            "PAYMENTS_PROVIDER": "external",
+            "STOREFRONT_API_TOKEN": STOREFRONT_TOKEN,
         }
     )
     try:
@@ -54,7 +59,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         running.start_worker("worker", "create-order", "process-webhook")
         running.start_worker("stock-worker", "update-stock")
         running.start_worker("sync-worker", "sync-products")
-        running.manage("sync_cj", "products", "--full", timeout=300)
+        # Staff import the simulator's catalogue, published (the sync reads only the shop's products).
+        pids = running.sim("GET", "info")["pids"]
+        running.manage("sync_cj", "import", "--publish", *[arg for pid in pids for arg in ("--pid", pid)], timeout=300)
         running.start_scheduler()
         yield running
     finally:
@@ -68,8 +75,8 @@ def _variant_ids(stack: Stack) -> list[int]:
 
 def _order(stack: Stack, variant_id: int, n: int) -> str:
     body = {"email": f"fault{n}@example.com", "name": "Ada Buyer", "shipping_address": ADDRESS,
-            "items": [{"variant_id": variant_id, "quantity": 1}]}  # fmt: skip
-    response = stack.api("POST", "/api/orders", json=body)
+            "items": [{"variant_id": variant_id, "quantity": 1}], "payment_reference": f"paid-{n}"}  # fmt: skip
+    response = stack.api("POST", "/api/orders", json=body, headers={"Authorization": f"Bearer {STOREFRONT_TOKEN}"})
     assert response.status_code == 202, response.text
     return response.json()["number"]
 
