@@ -109,8 +109,11 @@ def main() -> None:
             except requests.RequestException:
                 time.sleep(0.1)
         requests.post(sim + "balance", json={"amount": "100000.00"}, timeout=5)
-        subprocess.run([sys.executable, "manage.py", "sync_cj", "products", "--full"], cwd=BASE_DIR, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        # The shop sells what staff imported: the simulator's 10 products, published.
+        pids = requests.get(sim + "info", timeout=5).json()["pids"]
+        subprocess.run([sys.executable, "manage.py", "sync_cj", "import", "--publish",
+                        *[arg for pid in pids for arg in ("--pid", pid)]],
+                       cwd=BASE_DIR, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
 
         import django
 
@@ -120,7 +123,7 @@ def main() -> None:
         from orders.freight import freight_quote
         from orders.models import Order, OrderEvent
 
-        Variant.objects.update(stock=1_000_000)
+        Variant.objects.update(stock=1_000_000, cj_stock=1_000_000)
         variants = list(Variant.objects.filter(status="active").order_by("pk"))
         address = services.ShippingAddress(
             line1="1 Main St", city="Austin", province="TX", zip="78701", country_code="US"

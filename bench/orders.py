@@ -17,29 +17,23 @@ Uses its own database (`bench_orders`) and Redis databases 2 and 3.
 import argparse
 import http.client
 import json
-import os
 import signal
 import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from harness import Processes, free_port, rate, stop, wait_for  # noqa: E402 (bench/ is sys.path[0])
+
 DB_NAME = "bench_orders"
 QPS = 5
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-SIM_PORT = _free_port()
+SIM_PORT = free_port()
 BENCH_ENV = {
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "REDIS_URL": "redis://127.0.0.1:6379/2",
@@ -56,56 +50,9 @@ BENCH_ENV = {
     "RQ_RETRY_INTERVALS": "1,2,4",
     "PAYMENTS_PROVIDER": "external",
     "STOREFRONT_API_TOKEN": "bench-storefront-token",
+    "CJ_API_BASE": f"http://127.0.0.1:{SIM_PORT}/api2.0/v1/",
 }
-
-# --- the WSGI app gunicorn serves: the project plus a minimal POST view --------------------------
-if os.environ.get("BENCH_SERVE"):
-    from django.conf import settings as django_settings
-
-    django_settings.ROOT_URLCONF = "bench.orders"
-    django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
-    from django.core.wsgi import get_wsgi_application
-
-    application = get_wsgi_application()
-
-    from django.urls import path
-    from rest_framework.permissions import AllowAny
-    from rest_framework.response import Response
-    from rest_framework.throttling import ScopedRateThrottle
-    from rest_framework.views import APIView
-
-    import config.urls
-
-    ScopedRateThrottle.allow_request = lambda self, request, view: True  # type: ignore[method-assign]
-
-    class MinimalPostView(APIView):
-        permission_classes = [AllowAny]
-
-        def post(self, request):
-            return Response({"ok": bool(request.data)}, status=202)
-
-    urlpatterns = [path("api/bench/minimal", MinimalPostView.as_view()), *config.urls.urlpatterns]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, **BENCH_ENV, "CJ_API_BASE": f"http://127.0.0.1:{SIM_PORT}/api2.0/v1/", **extra}
-
-
-def _manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=_env(), check=True)
-
-
-def _spawn(*command: str, **extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        list(command), cwd=BASE_DIR, env=_env(**extra), stdout=subprocess.DEVNULL, start_new_session=True
-    )
-
-
-def _stop(*processes: subprocess.Popen) -> None:
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        process.wait(timeout=30)
+_manage, _spawn = (processes := Processes(BENCH_ENV)).manage, processes.spawn
 
 
 def _post(port: int, path: str, body: dict) -> int:
@@ -120,44 +67,6 @@ def _post(port: int, path: str, body: dict) -> int:
         return response.status
     finally:
         connection.close()
-
-
-def _wait_for(check, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not come up")
-
-
-def _rate(port: int, path: str, bodies, seconds: float, threads: int = 4) -> float:
-    """Accepted (202) requests per second of `path` with `threads` concurrent clients."""
-    counts, errors = [0] * threads, []
-    stop = time.monotonic() + seconds
-
-    def client(index: int) -> None:
-        n = 0
-        while time.monotonic() < stop:
-            status = _post(port, path, bodies(index, n))
-            n += 1
-            if status == 202:
-                counts[index] += 1
-            else:
-                errors.append(status)
-
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
-    started = time.monotonic()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} answers other than 202 on {path}: {set(errors)}")
-    return sum(counts) / (time.monotonic() - started)
 
 
 def main() -> None:
@@ -183,8 +92,8 @@ def main() -> None:
     _manage("migrate", "-v", "0")
     simulator = _spawn(sys.executable, "manage.py", "cj_simulator", "--port", str(SIM_PORT), "--products", "10",
                        "--qps", str(QPS))  # fmt: skip
-    _wait_for(lambda: socket.create_connection(("127.0.0.1", SIM_PORT), timeout=1), "the simulator")
-    web_port = _free_port()
+    wait_for(lambda: socket.create_connection(("127.0.0.1", SIM_PORT), timeout=1), "the simulator")
+    web_port = free_port()
     web = workers = None
     try:
         # The shop sells what staff imported: the simulator's 10 products, published.
@@ -194,12 +103,12 @@ def main() -> None:
         conn.close()
         _manage("sync_cj", "import", "--publish", *[arg for pid in pids for arg in ("--pid", pid)])
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}", autocommit=True) as db:
-            db.execute("UPDATE catalog_variant SET stock = 1000000")
+            db.execute("UPDATE catalog_variant SET stock = 1000000, cj_stock = 1000000")
             # Orders spread over the catalog: orders of one variant serialise on its row lock.
             variant_ids = [row[0] for row in db.execute("SELECT id FROM catalog_variant WHERE status = 'active'")]
-        web = _spawn(sys.executable, "-m", "gunicorn", "bench.orders:application", "--bind", f"127.0.0.1:{web_port}",
+        web = _spawn(sys.executable, "-m", "gunicorn", "bench.harness:application", "--bind", f"127.0.0.1:{web_port}",
                      "--workers", "2", "--log-level", "warning", BENCH_SERVE="1")  # fmt: skip
-        _wait_for(lambda: _post(web_port, "/api/bench/minimal", {"x": 1}) == 202, "gunicorn")
+        wait_for(lambda: _post(web_port, "/api/bench/minimal", {"x": 1}) == 202, "gunicorn")
 
         def order(index: int, n: int) -> dict:
             return {
@@ -220,8 +129,8 @@ def main() -> None:
         for variant_id in variant_ids:
             quote = {"country_code": "US", "zip": "78701", "items": [{"variant_id": variant_id, "quantity": 1}]}
             _post(web_port, "/api/shipping/quote", quote)
-        minimal = _rate(web_port, "/api/bench/minimal", order, options.seconds)
-        accepted = _rate(web_port, "/api/orders", order, options.seconds)
+        minimal = rate(lambda body: _post(web_port, "/api/bench/minimal", body), order, options.seconds)
+        accepted = rate(lambda body: _post(web_port, "/api/orders", body), order, options.seconds)
         print(f"minimal POST view        {minimal:8.1f} req/s")
         print(f"POST /api/orders         {accepted:8.1f} accepted/s   ratio {accepted / minimal:.2f}")
         figure("orders.py", "minimal POST view", f"{minimal:,.0f} req/s")
@@ -249,7 +158,7 @@ def main() -> None:
                 left = db.execute("SELECT count(*) FROM orders_order WHERE status IN ('paid', 'forwarding')")
                 return left.fetchone()[0] == 0
 
-            _wait_for(placed, "forwarding of every order", timeout=300)
+            wait_for(placed, "forwarding of every order", timeout=300)
             rows = db.execute(
                 """SELECT EXTRACT(EPOCH FROM e.created_at - o.created_at) FROM orders_order o
                    JOIN orders_orderevent e ON e.order_id = o.id AND e.to_status = 'placed'
@@ -269,7 +178,7 @@ def main() -> None:
         figure("orders.py", f"acceptance -> placed ({len(seconds)} orders at 1/s, CJ_QPS={QPS})",
                f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")  # fmt: skip
     finally:
-        _stop(*(p for p in (web, simulator, *(workers or [])) if p is not None))
+        stop(*(p for p in (web, simulator, *(workers or [])) if p is not None))
 
 
 if __name__ == "__main__":

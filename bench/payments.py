@@ -5,10 +5,11 @@
    throttling off), with 4 concurrent clients. Goal: at least 0.08x. Beside it, the same intake
    without the payment step (a second gunicorn in PAYMENTS_PROVIDER=external mode), so the
    PaymentIntent's own cost reads as a ratio measured in the same run.
-2. Time from our receipt of Stripe's `payment_intent.succeeded` to `placed` at CJ, p50 and p99,
-   for orders paid at 1 per second (each confirmed with the test card at localstripe, which pushes
-   the signed event), with 2 workers on `process-webhook` and `create-order` and the simulator
-   (and our client) at CJ_QPS=5. Goal: p99 at most 2 s. Also shown: from the confirmation at
+2. Time from our receipt of Stripe's `payment_intent.succeeded` to placed and paid at CJ (the
+   CJ payment's five calls after placing's two), p50 and p99, for orders paid at 1 per second
+   (each confirmed with the test card at localstripe, which pushes the signed event), with 2
+   workers on `process-webhook` and `create-order` and the simulator (and our client) at
+   CJ_QPS=5. Goal: p99 at most 2 s. Also shown: to `placed` only, and from the confirmation at
    localstripe (which waits 1 s before it delivers, as its code does).
 
 Uses its own database (`bench_payments`) and Redis databases 6 and 7 (`BENCH_REDIS_URL`,
@@ -24,28 +25,23 @@ import os
 import signal
 import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from base64 import b64encode
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from harness import Processes, free_port, rate, stop, wait_for  # noqa: E402 (bench/ is sys.path[0])
+
 DB_NAME = "bench_payments"
 QPS = 5
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 _PORTS = [int(port) for port in os.environ.get("BENCH_PORTS", "").split(",") if port.strip()]
 WEB_PORT, SIM_PORT, STRIPE_PORT, EXTERNAL_PORT = (
-    _PORTS if len(_PORTS) == 4 else (_free_port(), _free_port(), _free_port(), _free_port())
+    _PORTS if len(_PORTS) == 4 else (free_port(), free_port(), free_port(), free_port())
 )
 STOREFRONT_TOKEN = "bench-storefront-token"
 BENCH_ENV = {
@@ -65,62 +61,10 @@ BENCH_ENV = {
     "PAYMENTS_PROVIDER": "stripe",
     "STRIPE_SECRET_KEY": "",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench_only",
+    "CJ_API_BASE": f"http://127.0.0.1:{SIM_PORT}/api2.0/v1/",
+    "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
 }
-
-# --- the WSGI app gunicorn serves: the project plus a minimal POST view --------------------------
-if os.environ.get("BENCH_SERVE"):
-    from django.conf import settings as django_settings
-
-    django_settings.ROOT_URLCONF = "bench.payments"
-    django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
-    from django.core.wsgi import get_wsgi_application
-
-    application = get_wsgi_application()
-
-    from django.urls import path
-    from rest_framework.permissions import AllowAny
-    from rest_framework.response import Response
-    from rest_framework.throttling import ScopedRateThrottle
-    from rest_framework.views import APIView
-
-    import config.urls
-
-    ScopedRateThrottle.allow_request = lambda self, request, view: True  # type: ignore[method-assign]
-
-    class MinimalPostView(APIView):
-        permission_classes = [AllowAny]
-
-        def post(self, request):
-            return Response({"ok": bool(request.data)}, status=202)
-
-    urlpatterns = [path("api/bench/minimal", MinimalPostView.as_view()), *config.urls.urlpatterns]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        **BENCH_ENV,
-        "CJ_API_BASE": f"http://127.0.0.1:{SIM_PORT}/api2.0/v1/",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
-        **extra,
-    }
-
-
-def _manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=_env(), check=True)
-
-
-def _spawn(*command: str, **extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        list(command), cwd=BASE_DIR, env=_env(**extra), stdout=subprocess.DEVNULL, start_new_session=True
-    )
-
-
-def _stop(*processes: subprocess.Popen) -> None:
-    for process in processes:
-        os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        process.wait(timeout=30)
+_manage, _spawn = (processes := Processes(BENCH_ENV)).manage, processes.spawn
 
 
 def _request(port: int, method: str, path: str, body: str | None, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -156,42 +100,12 @@ def _pay(payment_intent_id: str) -> None:
     _stripe(f"/v1/payment_intents/{payment_intent_id}/confirm")
 
 
-def _wait_for(check, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not come up")
-
-
-def _rate(path: str, bodies, seconds: float, threads: int = 4, port: int = WEB_PORT) -> float:
-    """Accepted (202) requests per second of `path` with `threads` concurrent clients."""
-    counts, errors = [0] * threads, []
-    stop = time.monotonic() + seconds
-
-    def client(index: int) -> None:
-        n = 0
-        while time.monotonic() < stop:
-            status, _ = _post(port, path, bodies(index, n))
-            n += 1
-            if status == 202:
-                counts[index] += 1
-            else:
-                errors.append(status)
-
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
-    started = time.monotonic()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} answers other than 202 on {path}: {set(errors)}")
-    return sum(counts) / (time.monotonic() - started)
+def _sim(method: str, path: str, body: dict | None = None) -> dict:
+    """The CJ simulator's control API (`/_sim/...`)."""
+    status, answer = _request(SIM_PORT, method, f"/_sim/{path}", json.dumps(body) if body is not None else None,
+                              {"Content-Type": "application/json"})  # fmt: skip
+    assert status == 200, answer
+    return json.loads(answer)
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
@@ -222,22 +136,26 @@ def main() -> None:
     simulator = _spawn(sys.executable, "manage.py", "cj_simulator", "--port", str(SIM_PORT), "--products", "10",
                        "--qps", str(QPS))  # fmt: skip
     stripe = _spawn(sys.executable, "manage.py", "localstripe", "--port", str(STRIPE_PORT))
-    _wait_for(lambda: socket.create_connection(("127.0.0.1", SIM_PORT), timeout=1), "the simulator")
-    _wait_for(lambda: socket.create_connection(("127.0.0.1", STRIPE_PORT), timeout=1), "localstripe")
+    wait_for(lambda: socket.create_connection(("127.0.0.1", SIM_PORT), timeout=1), "the simulator")
+    wait_for(lambda: socket.create_connection(("127.0.0.1", STRIPE_PORT), timeout=1), "localstripe")
     web = external = workers = None
     db_url = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
     try:
-        _manage("sync_cj", "products", "--full")
+        # The shop sells what staff imported: the simulator's 10 products, published; CJ's balance
+        # covers every order, so each is placed and then paid at CJ.
+        _sim("POST", "balance", {"amount": "1000000.00"})
+        pids = _sim("GET", "info")["pids"]
+        _manage("sync_cj", "import", "--publish", *[arg for pid in pids for arg in ("--pid", pid)])
         with psycopg.connect(db_url, autocommit=True) as db:
-            db.execute("UPDATE catalog_variant SET stock = 1000000")
+            db.execute("UPDATE catalog_variant SET stock = 1000000, cj_stock = 1000000")
             variant_ids = [row[0] for row in db.execute("SELECT id FROM catalog_variant WHERE status = 'active'")]
-        web = _spawn(sys.executable, "-m", "gunicorn", "bench.payments:application", "--bind",
+        web = _spawn(sys.executable, "-m", "gunicorn", "bench.harness:application", "--bind",
                      f"127.0.0.1:{WEB_PORT}", "--workers", "2", "--log-level", "warning", BENCH_SERVE="1")  # fmt: skip
-        external = _spawn(sys.executable, "-m", "gunicorn", "bench.payments:application", "--bind",
+        external = _spawn(sys.executable, "-m", "gunicorn", "bench.harness:application", "--bind",
                           f"127.0.0.1:{EXTERNAL_PORT}", "--workers", "2", "--log-level", "warning", BENCH_SERVE="1",
                           PAYMENTS_PROVIDER="external", STOREFRONT_API_TOKEN=STOREFRONT_TOKEN)  # fmt: skip
-        _wait_for(lambda: _post(WEB_PORT, "/api/bench/minimal", {"x": 1})[0] == 202, "gunicorn")
-        _wait_for(lambda: _post(EXTERNAL_PORT, "/api/bench/minimal", {"x": 1})[0] == 202, "gunicorn (external)")
+        wait_for(lambda: _post(WEB_PORT, "/api/bench/minimal", {"x": 1})[0] == 202, "gunicorn")
+        wait_for(lambda: _post(EXTERNAL_PORT, "/api/bench/minimal", {"x": 1})[0] == 202, "gunicorn (external)")
         _manage("stripe_webhooks", "register", "--url", f"http://127.0.0.1:{WEB_PORT}/api/webhooks/stripe")
 
         def order(index: int, n: int) -> dict:
@@ -262,9 +180,9 @@ def main() -> None:
         def paid_elsewhere(index: int, n: int) -> dict:
             return {**order(index, n), "payment_reference": f"bench-{index}-{n}"}
 
-        minimal = _rate("/api/bench/minimal", order, options.seconds)
-        accepted = _rate("/api/orders", order, options.seconds)
-        without = _rate("/api/orders", paid_elsewhere, options.seconds, port=EXTERNAL_PORT)
+        minimal = rate(lambda body: _post(WEB_PORT, "/api/bench/minimal", body)[0], order, options.seconds)
+        accepted = rate(lambda body: _post(WEB_PORT, "/api/orders", body)[0], order, options.seconds)
+        without = rate(lambda body: _post(EXTERNAL_PORT, "/api/orders", body)[0], paid_elsewhere, options.seconds)
         ratio = accepted / minimal
         print(f"minimal POST view                   {minimal:8.1f} req/s")
         print(f"POST /api/orders with PaymentIntent {accepted:8.1f} accepted/s   ratio {ratio:.3f}")
@@ -297,16 +215,18 @@ def main() -> None:
             time.sleep(1)
         with psycopg.connect(db_url, autocommit=True) as db:
 
-            def placed() -> bool:
+            def paid_at_cj() -> bool:
                 left = db.execute(
-                    "SELECT count(*) FROM orders_order WHERE created_at >= %s AND status <> 'placed'", [phase_started]
+                    "SELECT count(*) FROM orders_order WHERE created_at >= %s AND cj_payment_status <> 'paid'",
+                    [phase_started],
                 )
                 return left.fetchone()[0] == 0
 
-            _wait_for(placed, "every paid order placed", timeout=300)
+            wait_for(paid_at_cj, "every paid order placed and paid at CJ", timeout=300)
             rows = db.execute(
                 """SELECT EXTRACT(EPOCH FROM placed.created_at - w.received_at),
-                          EXTRACT(EPOCH FROM placed.created_at - accepted.created_at)
+                          EXTRACT(EPOCH FROM placed.created_at - accepted.created_at),
+                          EXTRACT(EPOCH FROM o.cj_paid_at - w.received_at)
                      FROM orders_order o
                      JOIN orders_orderevent placed ON placed.order_id = o.id AND placed.to_status = 'placed'
                      JOIN orders_orderevent accepted ON accepted.order_id = o.id
@@ -318,7 +238,9 @@ def main() -> None:
             ).fetchall()
         from_event = [float(row[0]) for row in rows]
         from_accept = [float(row[1]) for row in rows]
+        to_cj_paid = [float(row[2]) for row in rows]
         p50, p99 = _percentiles(from_event)
+        c50, c99 = _percentiles(to_cj_paid)
         a50, a99 = _percentiles(from_accept)
         print(f"payment_intent.succeeded -> placed  p50 {p50 * 1000:6.0f} ms   p99 {p99 * 1000:6.0f} ms   "
               f"({len(rows)} orders, 1/s, {options.workers} workers, CJ_QPS={QPS})")  # fmt: skip
@@ -326,12 +248,15 @@ def main() -> None:
             f"acceptance + payment -> placed      p50 {a50 * 1000:6.0f} ms   p99 {a99 * 1000:6.0f} ms   "
             "(includes localstripe's 1 s delivery delay)"
         )
+        print(f"payment_intent.succeeded -> placed and paid at CJ  p50 {c50 * 1000:6.0f} ms   p99 {c99 * 1000:6.0f} ms")
         figure("payments.py", f"payment_intent.succeeded -> placed ({len(rows)} orders at 1/s, CJ_QPS={QPS})",
-               f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms", "p99 <= 2 s", p99 <= 2.0)  # fmt: skip
+               f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms")  # fmt: skip
+        figure("payments.py", "payment_intent.succeeded -> placed and paid at CJ (7 CJ calls)",
+               f"p50 {c50 * 1000:.0f} ms, p99 {c99 * 1000:.0f} ms", "p99 <= 2 s", c99 <= 2.0)  # fmt: skip
         figure("payments.py", "acceptance -> paid at localstripe -> placed",
                f"p50 {a50 * 1000:.0f} ms, p99 {a99 * 1000:.0f} ms")  # fmt: skip
     finally:
-        _stop(*(p for p in (web, external, simulator, stripe, *(workers or [])) if p is not None))
+        stop(*(p for p in (web, external, simulator, stripe, *(workers or [])) if p is not None))
 
 
 if __name__ == "__main__":
