@@ -565,6 +565,7 @@ def test_sell_out_under_cjs_own_stock_pushes(stack):
             assert response.json()["error"]["code"] == "out_of_stock"
         else:
             accepted.append(response.json()["number"])
+            stack.pay(response.json())  # the buyer pays at once: only paid orders go to CJ
         time.sleep(0.1)  # buyers keep coming while CJ takes the orders and pushes its figures
         return response.status_code
 
