@@ -61,6 +61,7 @@ BENCH_ENV = {
     "PAYMENTS_PROVIDER": "stripe",
     "STRIPE_SECRET_KEY": "",
     "STRIPE_WEBHOOK_SECRET": "whsec_bench_only",
+    "CJ_DAILY_SPEND_LIMIT": "0",  # 30 orders pass the default 500 USD a day: they would wait for staff
     "CJ_API_BASE": f"http://127.0.0.1:{SIM_PORT}/api2.0/v1/",
     "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
 }
