@@ -54,8 +54,6 @@ class Order(models.Model):
     # Statuses of orders CJ has taken: their units are ours until a CJ stock figure taken after
     # `placed_at` counts them (catalog.stock).
     PLACED_STATUSES = (Status.PLACED, Status.SHIPPED, Status.DELIVERED)
-    # Statuses that end a reservation when an order moves to them from a reserving one.
-    RELEASING_STATUSES = (Status.FAILED, Status.CANCELLED, Status.EXPIRED, Status.REFUNDED)
 
     class PaymentProvider(models.TextChoices):
         STRIPE = "stripe", "Stripe"

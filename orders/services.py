@@ -158,7 +158,7 @@ def order_place(
             _event(
                 order, "", Order.Status.PAID, f"Order accepted, paid (reference {payment_reference}); stock reserved."
             )
-            _enqueue_forwarding(order)
+            order_enqueue_forwarding(order)
         else:
             _event(order, "", Order.Status.AWAITING_PAYMENT, "Order accepted; stock reserved until the buyer pays.")
     business_logger.info(
@@ -199,16 +199,12 @@ def _stock_recompute(order: Order) -> None:
     variants_stock_recompute(variant_ids=order.items.values_list("variant_id", flat=True))
 
 
-def _enqueue_forwarding(order: Order) -> None:
-    # Under the order's one job id (`order-forward-<pk>`): the sweeper finds a vanished job by it.
+def order_enqueue_forwarding(order: Order) -> None:
+    """Enqueue the forwarding of a (just paid) order to CJ once the transaction commits, under the
+    order's one job id (`order-forward-<pk>`): the sweeper finds a vanished job by it."""
     enqueue_on_commit(
         CREATE_ORDER, "orders.jobs.order_forward_to_cj_job", order.pk, job_id=job_id("order-forward", order.pk)
     )
-
-
-def order_enqueue_forwarding(order: Order) -> None:
-    """Enqueue the forwarding of a (just paid) order to CJ once the transaction commits."""
-    _enqueue_forwarding(order)
 
 
 def order_enqueue_refund(order: Order) -> None:
@@ -349,7 +345,7 @@ def order_retry_forwarding(*, order_id: int, staff_user: Any = None) -> Order:
         failure_reason="",
         failure_message="",
     )
-    _enqueue_forwarding(order)
+    order_enqueue_forwarding(order)
     return order
 
 
